@@ -19,6 +19,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
 #include "tables.h"
@@ -306,6 +307,9 @@ test_rcu_publication_rule(void **state)
 	add_group(f->t, 7, 0);
 	mr_tables_sync(f->t);
 	assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+	/* from its first lookup on, every sync waits for the reader */
+	while (__atomic_load_n(&r.lookups, __ATOMIC_RELAXED) == 0)
+		rte_pause();
 	for (k = 1; k <= 100; k++) {
 		assert_int_equal(members(f->t, 7, &k, 1, 0, 0), 0);
 		/* members() synced: acknowledge */
