@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_log.h>
