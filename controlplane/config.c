@@ -801,7 +801,9 @@ static const struct field limits_fields[] = {
 	FLD(struct mr_config_limits, "max_payload", p_uint, max_payload,
 	    0, 65000, 0),
 	FLD(struct mr_config_limits, "dedup_window", p_uint, dedup_window,
-	    64, 1048576, 0),
+	    1024, 1u << 24, 0),
+	FLD(struct mr_config_limits, "max_conversations", p_uint,
+	    max_conversations, 1024, 1u << 24, 0),
 	FLD(struct mr_config_limits, "max_subscriptions", p_uint,
 	    max_subscriptions, 1, 1u << 26, 0),
 	{.key = NULL},
@@ -920,7 +922,8 @@ mr_config_defaults(struct mr_config *c)
 	c->limits.max_group_members = 1000000;
 	c->limits.max_memberships = 16777216;
 	c->limits.max_payload = 9000;
-	c->limits.dedup_window = 4096;
+	c->limits.dedup_window = 1048576;
+	c->limits.max_conversations = 1048576;
 	c->limits.max_subscriptions = 1048576;
 	c->log.level = MR_LOG_INFO;
 }

@@ -100,7 +100,8 @@ struct mr_config_limits {
 	uint32_t max_group_members;
 	uint32_t max_memberships;
 	uint32_t max_payload;
-	uint32_t dedup_window;
+	uint32_t dedup_window;		/* messages remembered per worker */
+	uint32_t max_conversations;	/* direct chats per worker */
 	uint32_t max_subscriptions;
 };
 

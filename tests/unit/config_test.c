@@ -169,7 +169,8 @@ check_default_tail(const struct mr_config *c)
 	assert_int_equal(c->limits.max_group_members, 1000000);
 	assert_int_equal(c->limits.max_memberships, 16777216);
 	assert_int_equal(c->limits.max_payload, 9000);
-	assert_int_equal(c->limits.dedup_window, 4096);
+	assert_int_equal(c->limits.dedup_window, 1048576);
+	assert_int_equal(c->limits.max_conversations, 1048576);
 	assert_int_equal(c->limits.max_subscriptions, 1048576);
 	assert_int_equal(c->log.level, MR_LOG_INFO);
 }
@@ -454,7 +455,7 @@ test_err_unknown_key(void **state)
 		   -EINVAL, 3,
 		   "ports[0].rx_queues: not configurable: a port has one RX and one TX queue per worker lcore");
 	expect_err(MINIMAL "limits: {max_user: 5}\n", -EINVAL, 7,
-		   "unknown key 'max_user' in limits (expected one of: max_endpoints, max_users, max_devices_per_user, max_groups, max_group_members, max_memberships, max_payload, dedup_window, max_subscriptions)");
+		   "unknown key 'max_user' in limits (expected one of: max_endpoints, max_users, max_devices_per_user, max_groups, max_group_members, max_memberships, max_payload, dedup_window, max_conversations, max_subscriptions)");
 	/* Merge keys are not supported: '<<' is just an unknown key. */
 	expect_err(MINIMAL "log: {<<: {level: info}}\n", -EINVAL, 7,
 		   "unknown key '<<' in log (expected one of: level)");
@@ -537,8 +538,8 @@ test_err_range(void **state)
 		   "limits.max_users: 1073741825 is out of range 1..1073741824");
 	expect_err(MINIMAL "limits:\n  max_payload: 65001\n", -ERANGE, 8,
 		   "limits.max_payload: 65001 is out of range 0..65000");
-	expect_err(MINIMAL "limits:\n  dedup_window: 63\n", -ERANGE, 8,
-		   "limits.dedup_window: 63 is out of range 64..1048576");
+	expect_err(MINIMAL "limits:\n  dedup_window: 1023\n", -ERANGE, 8,
+		   "limits.dedup_window: 1023 is out of range 1024..16777216");
 	expect_err(MINIMAL "control:\n  mode: 01777\n", -ERANGE, 8,
 		   "control.mode: 01777 is out of range 0..0777");
 	expect_err(MIN_PORTS "relay:\n  ipv4: [192.0.2.1]\n  udp_ports: [0]\n"
