@@ -89,7 +89,7 @@ h_endpoint_set(void *arg, uint16_t type, const void *body, uint32_t len,
 {
 	struct mrelayd *d = arg;
 	struct mr_api_endpoint *e;
-	uint32_t n, i;
+	uint32_t n, i, next;
 	int ret;
 
 	if ((ret = batch(len, sizeof(*e), &n)) != 0)
@@ -104,6 +104,21 @@ h_endpoint_set(void *arg, uint16_t type, const void *body, uint32_t len,
 	ret = mr_tables_endpoint_check(d->tables, e, n);
 	if (ret != 0)
 		return ret;
+	/* ids are assigned here so that the database stores the real ones */
+	for (i = 0, next = 0; i < n; i++) {
+		uint32_t j, id = mr_tables_endpoint_find(d->tables, e[i].name);
+
+		for (j = 0; j < i && id == MR_NO_ENDPOINT; j++)
+			if (strcmp(e[j].name, e[i].name) == 0)
+				id = e[j].id;	/* named twice in one batch */
+		if (id == MR_NO_ENDPOINT) {
+			id = mr_tables_endpoint_alloc_id(d->tables, next);
+			if (id == MR_NO_ENDPOINT)
+				return -ENOSPC;
+			next = id + 1;
+		}
+		e[i].id = id;
+	}
 	ret = mr_store_begin(d->store);
 	for (i = 0; i < n && ret == 0; i++)
 		ret = mr_store_endpoint_put(d->store, &e[i]);
@@ -277,8 +292,8 @@ h_device_list(void *arg, uint16_t type, const void *body, uint32_t len,
 			ids[n++] = id;
 	}
 	qsort(ids, n, sizeof(*ids), u64_cmp);
-	if (q.limit == 0 || q.limit > 65536)
-		q.limit = 65536;
+	if (q.limit == 0 || q.limit > 4096)
+		q.limit = 4096;		/* x 16 devices x 48 B < MR_API_MAX_BODY */
 	for (i = 0; i < n && i < q.limit && ret == 0; i++)
 		ret = h_user_show(arg, type, &ids[i], sizeof(ids[i]), out);
 	free(ids);
@@ -470,11 +485,10 @@ h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
 	for (i = 0; i < n; i++) {
 		if (!sub_valid(&s[i]))
 			return -EINVAL;
+		/* adding what exists is a no-op, so an import can be re-run */
 		ret = rte_hash_lookup(d->subs, &s[i]);
 		if (del && ret < 0)
 			return -ENOENT;
-		if (!del && ret >= 0)
-			return -EEXIST;
 	}
 	if (!del && rte_hash_count(d->subs) + n >
 	    d->cfg.limits.max_subscriptions)
@@ -487,25 +501,38 @@ h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
 		return ret;
 	for (i = 0; i < n; i++) {
 		ret = del ? rte_hash_del_key(d->subs, &s[i]) :
-			rte_hash_add_key(d->subs, &s[i]);
+			rte_hash_add_key(d->subs, &s[i]);	/* add: idempotent */
 		if (ret < 0)
 			return applied(d, ret, "subscription");
 	}
 	return 0;
 }
 
+/* Subscriptions have no order: 'after' is an offset into the iteration. */
 static int
 h_sub_list(void *arg, uint16_t type, const void *body, uint32_t len,
 	   struct mr_ctl_out *out)
 {
 	struct mrelayd *d = arg;
+	struct mr_api_list_query q;
 	const void *key;
 	void *data;
 	uint32_t it = 0;
+	uint64_t i = 0, n = 0;
 	int ret = 0;
 
-	while (ret == 0 && rte_hash_iterate(d->subs, &key, &data, &it) >= 0)
+	if (len != sizeof(q))
+		return -EINVAL;
+	memcpy(&q, body, sizeof(q));
+	if (q.limit == 0 || q.limit > MR_API_MAX_BODY / sizeof(struct mr_api_sub))
+		q.limit = MR_API_MAX_BODY / sizeof(struct mr_api_sub);
+	while (ret == 0 && n < q.limit &&
+	       rte_hash_iterate(d->subs, &key, &data, &it) >= 0) {
+		if (i++ < q.after)
+			continue;
 		ret = mr_ctl_out_append(out, key, sizeof(struct mr_api_sub));
+		n++;
+	}
 	return ret;
 }
 

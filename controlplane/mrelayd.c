@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <inttypes.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -36,6 +38,15 @@ static void
 on_signal(int sig)
 {
 	daemon_state.quit = true;
+}
+
+/* Control socket messages go to our log, not stderr. */
+static void
+ctl_log(void *arg, int level, const char *msg)
+{
+	rte_log(level <= LOG_ERR ? RTE_LOG_ERR : level <= LOG_NOTICE ?
+		RTE_LOG_NOTICE : RTE_LOG_INFO, mr_cp_logtype,
+		"mrelayd: control: %s\n", msg);
 }
 
 static void
@@ -269,6 +280,7 @@ run(struct mrelayd *d, const char *config)
 		CP_LOG(ERR, "control socket: %s", err);
 		goto out;
 	}
+	mr_ctl_set_log(d->ctl, ctl_log, NULL);
 	mr_handlers_register(d);
 	if (mr_telemetry_register(d) != 0)
 		CP_LOG(WARNING, "telemetry commands not registered");

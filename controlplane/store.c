@@ -60,11 +60,16 @@
 #define ADVICE "restore it from a backup, or move it away (with any " \
 	"-wal and -shm files beside it) to start with an empty state"
 
+/*
+ * Schema version 1. quick_check evaluates every CHECK on every row: write
+ * them as comparisons (BETWEEN, =), never IN (...), which costs 5x more
+ * there (measured: 10M members, open 6.4 s with IN, 1.4 s without).
+ */
 static const char schema_v1[] =
 	"CREATE TABLE endpoint ("
 	" name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 31),"
 	" id INTEGER NOT NULL CHECK (id BETWEEN 0 AND 4294967295),"
-	" ip_version INTEGER NOT NULL CHECK (ip_version IN (4, 6)),"
+	" ip_version INTEGER NOT NULL CHECK (ip_version = 4 OR ip_version = 6),"
 	" addr BLOB NOT NULL CHECK (length(addr) = 16),"
 	" udp_port INTEGER NOT NULL CHECK (udp_port BETWEEN 1 AND 65535),"
 	" vlan INTEGER NOT NULL CHECK (vlan BETWEEN 0 AND 4094),"
@@ -81,14 +86,14 @@ static const char schema_v1[] =
 	"CREATE INDEX device_endpoint ON device (endpoint);"
 	"CREATE TABLE grp ("
 	" id INTEGER PRIMARY KEY,"
-	" policy INTEGER NOT NULL CHECK (policy IN (0, 1)),"
+	" policy INTEGER NOT NULL CHECK (policy BETWEEN 0 AND 1),"
 	" max_members INTEGER NOT NULL"
 	"  CHECK (max_members BETWEEN 0 AND 4294967295)"
 	") STRICT;"
 	"CREATE TABLE member ("
 	" grp INTEGER NOT NULL REFERENCES grp (id) ON DELETE CASCADE,"
 	" user INTEGER NOT NULL,"
-	" role INTEGER NOT NULL CHECK (role IN (0, 1, 2)),"
+	" role INTEGER NOT NULL CHECK (role BETWEEN 0 AND 2),"
 	" PRIMARY KEY (grp, user)"
 	") STRICT, WITHOUT ROWID;"
 	"CREATE TABLE sub ("

@@ -262,11 +262,11 @@ mr_tables_endpoint_set(struct mr_tables *t, const struct mr_api_endpoint *e,
 		return -ENOMEM;
 	id = mr_tables_endpoint_find(t, e->name);
 	if (id == MR_NO_ENDPOINT) {
-		for (id = 0; id < t->cfg.max_endpoints && t->eps[id]; id++)
-			;
-		if (id == t->cfg.max_endpoints) {
+		/* a new endpoint keeps the id the caller chose and stored */
+		id = e->id;
+		if (id >= t->cfg.max_endpoints || t->eps[id] != NULL) {
 			free(ep);
-			return -ENOSPC;
+			return -EEXIST;
 		}
 		name_key(key, e->name);
 		ret = rte_hash_add_key_data(t->ep_names, key,
@@ -291,6 +291,16 @@ mr_tables_endpoint_set(struct mr_tables *t, const struct mr_api_endpoint *e,
 	if (idp != NULL)
 		*idp = id;
 	return garbage_add(t, G_FREE, old, 0);
+}
+
+uint32_t
+mr_tables_endpoint_alloc_id(const struct mr_tables *t, uint32_t after)
+{
+	uint32_t id;
+
+	for (id = after; id < t->cfg.max_endpoints && t->eps[id]; id++)
+		;
+	return id < t->cfg.max_endpoints ? id : MR_NO_ENDPOINT;
 }
 
 /* Does any device still send to endpoint id? Control thread, O(users). */

@@ -130,8 +130,14 @@ void mr_tables_sync(struct mr_tables *t);
  */
 int mr_tables_endpoint_check(const struct mr_tables *t,
 			     const struct mr_api_endpoint *e, uint32_t n);
+/*
+ * Add or replace an endpoint. A new one takes id e->id, which must be free
+ * (see mr_tables_endpoint_alloc_id()); a replaced one keeps its id.
+ */
 int mr_tables_endpoint_set(struct mr_tables *t,
 			   const struct mr_api_endpoint *e, uint32_t *id);
+/* Lowest free endpoint id >= after, or MR_NO_ENDPOINT. */
+uint32_t mr_tables_endpoint_alloc_id(const struct mr_tables *t, uint32_t after);
 int mr_tables_endpoint_del(struct mr_tables *t, const char *name);
 /* The endpoint id for a name, or MR_NO_ENDPOINT. */
 uint32_t mr_tables_endpoint_find(const struct mr_tables *t, const char *name);

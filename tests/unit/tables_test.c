@@ -115,9 +115,17 @@ test_endpoints_and_devices(void **state)
 	uint32_t id1, id2;
 	int32_t u;
 
+	e1.id = mr_tables_endpoint_alloc_id(t, 0);
+	assert_int_equal(e1.id, 0);
 	assert_int_equal(mr_tables_endpoint_set(t, &e1, &id1), 0);
+	assert_int_equal(id1, 0);
+	/* a taken id is refused for a new name */
+	e2.id = 0;
+	assert_int_equal(mr_tables_endpoint_set(t, &e2, &id2), -EEXIST);
+	e2.id = mr_tables_endpoint_alloc_id(t, 0);
+	assert_int_equal(e2.id, 1);
 	assert_int_equal(mr_tables_endpoint_set(t, &e2, &id2), 0);
-	assert_int_not_equal(id1, id2);
+	assert_int_equal(id2, 1);
 	assert_int_equal(mr_tables_endpoint_find(t, "gw2"), id2);
 	assert_int_equal(mr_tables_endpoint(t, id2)->addr[3], 6);
 	/* replacing keeps the id */
