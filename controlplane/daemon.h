@@ -30,6 +30,7 @@ struct mrelayd {
 	unsigned int nb_ports;
 	uint16_t port_ids[MR_MAX_PORTS];
 	struct mr_relay_addrs addrs;
+	struct mr_relay *relay;
 	volatile bool quit;
 	uint64_t ctl_requests;
 	uint64_t ctl_errors;

@@ -23,6 +23,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "port.h"
@@ -119,6 +121,84 @@ relay_addrs(struct mrelayd *d)
 	d->addrs.nb_udp_ports = r->nb_udp_ports;
 }
 
+/* The relay context the workers share: clock, ports, neighbours, rings. */
+static int
+setup_relay(struct mrelayd *d, char *err, size_t errlen)
+{
+	const struct mr_config *c = &d->cfg;
+	struct mr_relay *r;
+	struct timespec ts;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int a, b;
+
+	r = rte_zmalloc("mr_relay", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	if (r == NULL)
+		goto nomem;
+	d->relay = r;
+	r->tables = d->tables;
+	r->addrs = &d->addrs;
+	r->nb_workers = c->workers.nb_lcores;
+	r->fanout_chunk = c->workers.fanout_chunk;
+	r->max_payload = c->limits.max_payload;
+	r->tsc_hz = rte_get_tsc_hz();
+	r->drain_tsc = r->tsc_hz * c->workers.tx_drain_us / 1000000;
+	r->solicit_tsc = r->tsc_hz;	/* one ARP/ND request a second */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->clock.base_tsc = rte_rdtsc();
+	r->clock.base_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	r->clock.mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) /
+				   r->tsc_hz);
+	r->neigh = rte_zmalloc("mr_neigh", c->limits.max_endpoints *
+			       sizeof(*r->neigh), RTE_CACHE_LINE_SIZE);
+	if (r->neigh == NULL)
+		goto nomem;
+	for (a = 0; r->nb_workers > 1 && a < r->nb_workers; a++) {
+		for (b = 0; b < r->nb_workers; b++) {
+			if (a == b)
+				continue;
+			snprintf(name, sizeof(name), "mr_ho_%u_%u", a, b);
+			r->ring[a][b] = rte_ring_create(name, MR_HANDOVER_RING,
+				rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r->ring[a][b] == NULL)
+				goto nomem;
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "relay context: %s", rte_strerror(rte_errno));
+	return -ENOMEM;
+}
+
+/* Per worker: relay state and, with several workers, handover buffers. */
+static int
+setup_worker_relay(struct mrelayd *d, struct mr_worker *w, char *err,
+		   size_t errlen)
+{
+	const struct mr_config *c = &d->cfg;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int ret;
+
+	w->relay = d->relay;
+	ret = mr_relay_worker_init(w, c->limits.dedup_window,
+				   c->limits.max_conversations,
+				   rte_hash_max_key_id(d->tables->groups) + 1);
+	if (ret == 0 && d->relay->nb_workers > 1) {
+		snprintf(name, sizeof(name), "mr_hop_%u", w->idx);
+		w->ho_pool = rte_mempool_create(name,
+			MR_HANDOVER_RING * (d->relay->nb_workers - 1) + 1024,
+			sizeof(struct mr_handover), 64, 0, NULL, NULL, NULL,
+			NULL, rte_lcore_to_socket_id(w->lcore_id), 0);
+		if (w->ho_pool == NULL)
+			ret = -ENOMEM;
+	}
+	if (ret != 0)
+		snprintf(err, errlen, "worker %u: relay state (dedup %u, "
+			 "conversations %u): %s", w->idx,
+			 c->limits.dedup_window, c->limits.max_conversations,
+			 strerror(-ret));
+	return ret;
+}
+
 /* Workers, their mempools and the ports with one queue pair per worker. */
 static int
 setup_dataplane(struct mrelayd *d, char *err, size_t errlen)
@@ -163,6 +243,9 @@ setup_dataplane(struct mrelayd *d, char *err, size_t errlen)
 		w->quit = &d->quit;
 		w->parse.verify_l4_csum = c->relay.verify_udp_checksum;
 		d->workers[i] = w;
+		ret = setup_worker_relay(d, w, err, errlen);
+		if (ret != 0)
+			return ret;
 	}
 
 	for (p = 0; p < c->nb_ports; p++) {
@@ -180,6 +263,23 @@ setup_dataplane(struct mrelayd *d, char *err, size_t errlen)
 		if (ret != 0)
 			return ret;
 		d->nb_ports++;
+		if (d->port_ids[p] >= MR_MAX_PORTS) {
+			snprintf(err, errlen, "port %s: DPDK port id %u, at most "
+				 "%u ports", cp->name, d->port_ids[p],
+				 MR_MAX_PORTS);
+			return -EINVAL;
+		}
+		{
+			struct mr_port_info *pi =
+				&d->relay->ports[d->port_ids[p]];
+			struct rte_eth_dev_info info;
+
+			rte_eth_macaddr_get(d->port_ids[p], &pi->mac);
+			rte_eth_dev_info_get(d->port_ids[p], &info);
+			pi->tx_multiseg = !!(info.tx_offload_capa &
+					     RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+			pi->present = 1;
+		}
 		if (cp->role == MR_PORT_EGRESS)
 			continue;
 		for (i = 0; i < d->nb_workers; i++) {
@@ -195,8 +295,10 @@ setup_dataplane(struct mrelayd *d, char *err, size_t errlen)
 static void
 teardown_dataplane(struct mrelayd *d)
 {
-	unsigned int i;
+	unsigned int i, a, b;
 
+	if (d->relay != NULL)
+		mr_relay_drain_rings(d->relay);
 	for (i = 0; i < d->nb_ports; i++)
 		mr_port_fini(d->port_ids[i]);
 	for (i = 0; i < d->nb_workers; i++) {
@@ -204,14 +306,27 @@ teardown_dataplane(struct mrelayd *d)
 
 		if (w == NULL)
 			continue;
+		mr_relay_worker_fini(w);
+		rte_mempool_free(w->ho_pool);
 		if (w->pool != NULL) {
 			CP_LOG(INFO, "worker %u: %u of %u mbufs back in %s", i,
 			       rte_mempool_avail_count(w->pool), w->pool->size,
 			       w->pool->name);
 			rte_mempool_free(w->pool);
 		}
+		if (w->hdr_pool != NULL)
+			CP_LOG(INFO, "worker %u: %u of %u mbufs back in %s", i,
+			       rte_mempool_avail_count(w->hdr_pool),
+			       w->hdr_pool->size, w->hdr_pool->name);
 		rte_mempool_free(w->hdr_pool);
 		rte_free(w);
+	}
+	if (d->relay != NULL) {
+		for (a = 0; a < MR_MAX_WORKERS; a++)
+			for (b = 0; b < MR_MAX_WORKERS; b++)
+				rte_ring_free(d->relay->ring[a][b]);
+		rte_free(d->relay->neigh);
+		rte_free(d->relay);
 	}
 }
 
@@ -270,7 +385,8 @@ run(struct mrelayd *d, const char *config)
 	       " memberships", d->tables->nendpoints, d->tables->ndevices,
 	       d->tables->ngroups, d->tables->nmemberships);
 
-	if (setup_dataplane(d, err, sizeof(err)) != 0) {
+	if (setup_relay(d, err, sizeof(err)) != 0 ||
+	    setup_dataplane(d, err, sizeof(err)) != 0) {
 		CP_LOG(ERR, "%s", err);
 		goto out;
 	}

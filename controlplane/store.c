@@ -450,7 +450,7 @@ unlink_db(const char *path)
 static int
 migrate(sqlite3 *db, int from)
 {
-	char sql[64];
+	char sql[128];
 	int rc, v;
 
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -706,6 +706,14 @@ mr_store_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	st->lock_fd = -1;
+	/* STRICT tables: an older SQLite would call the schema malformed. */
+	if (sqlite3_libversion_number() < 3037000) {
+		snprintf(err, errlen, "SQLite %s is too old: mrelayd needs "
+			 "3.37 or later", sqlite3_libversion());
+		free(st);
+		errno = ENOTSUP;
+		return NULL;
+	}
 	if (dir == NULL || dir[0] == '\0' ||
 	    (size_t)snprintf(st->dir, sizeof(st->dir), "%s", dir) >=
 	    sizeof(st->dir) ||

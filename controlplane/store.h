@@ -24,6 +24,9 @@
  *
  * Threads: a struct mr_store belongs to one thread at a time (the control
  * thread); nothing here is shared with the dataplane. Plain C and SQLite.
+ * Processes: open the store after any fork (daemonizing); a child must not
+ * use or close its parent's store (SQLite connections do not survive fork,
+ * and the child would share the directory lock).
  *
  * Errors: mr_store_open() returns NULL and sets errno; everything else
  * returns 0 (or a count) or -errno, and mr_store_errmsg() tells more.

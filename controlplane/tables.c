@@ -15,7 +15,7 @@
 
 #include "tables.h"
 
-enum gtype { G_FREE, G_USER_POS, G_GROUP_POS };
+enum gtype { G_FREE, G_GROUP, G_USER_POS, G_GROUP_POS };
 
 struct gitem {
 	enum gtype type;
@@ -37,7 +37,7 @@ garbage_add(struct mr_tables *t, enum gtype type, void *ptr, int32_t pos)
 	struct mr_garbage *g = t->garbage;
 	uint32_t cap;
 
-	if (type == G_FREE && ptr == NULL)
+	if ((type == G_FREE || type == G_GROUP) && ptr == NULL)
 		return 0;
 	if (g == NULL || g->n == g->cap) {
 		cap = g == NULL ? 1024 : g->cap * 2;
@@ -50,7 +50,7 @@ garbage_add(struct mr_tables *t, enum gtype type, void *ptr, int32_t pos)
 		t->garbage = g;
 	}
 	g->it[g->n].type = type;
-	if (type == G_FREE)
+	if (type == G_FREE || type == G_GROUP)
 		g->it[g->n].ptr = ptr;
 	else
 		g->it[g->n].pos = pos;
@@ -62,17 +62,35 @@ void
 mr_tables_sync(struct mr_tables *t)
 {
 	struct mr_garbage *g = t->garbage;
-	uint32_t i;
+	uint32_t i, keep = 0, pinned = 0;
 
 	if (g == NULL || g->n == 0)
 		return;
 	rte_rcu_qsbr_synchronize(t->qs, RTE_QSBR_THRID_INVALID);
+	/* groups still pinned by a fan-out stay, and so do freed user
+	 * positions, which their member words may still name */
+	for (i = 0; i < g->n; i++)
+		if (g->it[i].type == G_GROUP &&
+		    __atomic_load_n(&((struct mr_group *)g->it[i].ptr)->refcnt,
+				    __ATOMIC_ACQUIRE) != 0)
+			pinned++;
 	for (i = 0; i < g->n; i++) {
 		switch (g->it[i].type) {
 		case G_FREE:
 			free(g->it[i].ptr);
 			break;
+		case G_GROUP:
+			if (((struct mr_group *)g->it[i].ptr)->refcnt != 0) {
+				g->it[keep++] = g->it[i];
+				break;
+			}
+			free(g->it[i].ptr);
+			break;
 		case G_USER_POS:
+			if (pinned != 0) {
+				g->it[keep++] = g->it[i];
+				break;
+			}
 			rte_hash_free_key_with_position(t->users, g->it[i].pos);
 			break;
 		case G_GROUP_POS:
@@ -80,7 +98,14 @@ mr_tables_sync(struct mr_tables *t)
 			break;
 		}
 	}
-	g->n = 0;
+	g->n = keep;
+}
+
+/* Garbage left only because fan-outs still pin groups. */
+uint32_t
+mr_tables_pending(const struct mr_tables *t)
+{
+	return t->garbage == NULL ? 0 : t->garbage->n;
 }
 
 static struct rte_hash *
@@ -166,7 +191,8 @@ mr_tables_free(struct mr_tables *t)
 		free(t->eps[i]);
 	if (t->garbage != NULL) {
 		for (i = 0; i < t->garbage->n; i++)
-			if (t->garbage->it[i].type == G_FREE)
+			if (t->garbage->it[i].type == G_FREE ||
+			    t->garbage->it[i].type == G_GROUP)
 				free(t->garbage->it[i].ptr);
 		free(t->garbage);
 	}
@@ -580,7 +606,7 @@ mr_tables_group_set(struct mr_tables *t, const struct mr_api_group *in)
 		t->ngroups++;
 	}
 	__atomic_store_n(&t->grp[pos], g, __ATOMIC_RELEASE);
-	return garbage_add(t, G_FREE, (void *)(uintptr_t)old, 0);
+	return garbage_add(t, G_GROUP, (void *)(uintptr_t)old, 0);
 }
 
 int
@@ -600,7 +626,7 @@ mr_tables_group_del(struct mr_tables *t, uint64_t id)
 		user_put(t, MR_MEMBER_USER(old->m[i]));
 	t->nmemberships -= old->n;
 	t->ngroups--;
-	return garbage_add(t, G_FREE, old, 0);
+	return garbage_add(t, G_GROUP, old, 0);
 }
 
 /* -------------------------------------------------------------- members */
@@ -724,7 +750,7 @@ group_apply(struct mr_tables *t, int32_t pos, const struct mr_api_member *m,
 	}
 	g->n = k;
 	__atomic_store_n(&t->grp[pos], g, __ATOMIC_RELEASE);
-	return garbage_add(t, G_FREE, (void *)(uintptr_t)old, 0);
+	return garbage_add(t, G_GROUP, (void *)(uintptr_t)old, 0);
 }
 
 int

@@ -69,9 +69,29 @@ struct mr_group {
 	uint8_t policy;
 	uint8_t reserved[3];
 	uint32_t n;
-	uint32_t reserved2;
+	uint32_t refcnt;	/* workers holding it past a quiescent state */
 	uint32_t m[];
 };
+
+/*
+ * A worker that keeps a group past its next quiescent state (a fan-out in
+ * chunks) pins it first, in the same read-side section as its lookup, and
+ * unpins it when done; the writer frees a replaced group only once it is
+ * unpinned.
+ */
+static inline void
+mr_group_pin(const struct mr_group *g)
+{
+	__atomic_add_fetch(&((struct mr_group *)(uintptr_t)g)->refcnt, 1,
+			   __ATOMIC_RELAXED);
+}
+
+static inline void
+mr_group_unpin(const struct mr_group *g)
+{
+	__atomic_sub_fetch(&((struct mr_group *)(uintptr_t)g)->refcnt, 1,
+			   __ATOMIC_RELEASE);
+}
 
 struct mr_tables_cfg {
 	uint32_t max_endpoints;
@@ -195,6 +215,9 @@ mr_tables_endpoint(const struct mr_tables *t, uint32_t id)
 
 /* Role of user index uidx in g, or -1 if not a member. Binary search. */
 int mr_group_role(const struct mr_group *g, uint32_t uidx);
+
+/* Garbage items kept because a group is still pinned. */
+uint32_t mr_tables_pending(const struct mr_tables *t);
 
 /* Bytes used by the tables' dataplane structures (for stats). */
 uint64_t mr_tables_bytes(const struct mr_tables *t);

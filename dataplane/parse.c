@@ -21,14 +21,18 @@ static const char *const drop_names[] = {
 	[MR_DROP_NONE] = "none",
 #define MR_DROP(sym, name, desc) [MR_DROP_##sym] = name,
 #include "drop_reasons.def"
+#include "dp_drops.def"
 #undef MR_DROP
+	[MR_DROP_MAX] = NULL,
 };
 
 static const char *const drop_descs[] = {
 	[MR_DROP_NONE] = "not dropped",
 #define MR_DROP(sym, name, desc) [MR_DROP_##sym] = desc,
 #include "drop_reasons.def"
+#include "dp_drops.def"
 #undef MR_DROP
+	[MR_DROP_MAX] = NULL,
 };
 
 const char *
@@ -115,8 +119,9 @@ parse_ip4(const struct rte_mbuf *m, uint32_t off, uint32_t *ip_end,
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
 	    RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return -MR_DROP_IP4_CHECKSUM;
-	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
-	    RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
+	/* GOOD and NONE (data not right, integrity verified) are verdicts */
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
+	    RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN) {
 		/* header with options, contiguous, for the software check */
 		full = pkt_read(m, off, ihl, opts);
 		if (full == NULL || rte_raw_cksum(full, ihl) != 0xffff)
@@ -282,6 +287,7 @@ mr_parse_l2l4(const struct rte_mbuf *m, const struct mr_parse_cfg *cfg,
 	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return drop(reason, MR_DROP_UDP_CHECKSUM);
 	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:	/* partial csum, data verified */
 		break;
 	default:
 		if (cfg == NULL || !cfg->verify_l4_csum || udp->dgram_cksum == 0)

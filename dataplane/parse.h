@@ -26,8 +26,10 @@ enum mr_drop_reason {
 	MR_DROP_NONE = 0,
 #define MR_DROP(sym, name, desc) MR_DROP_##sym,
 #include "drop_reasons.def"
+	MR_DROP_PARSE_MAX,	/* the parser's reasons end here */
+#include "dp_drops.def"	/* the relay's own reasons */
 #undef MR_DROP
-	MR_DROP_PARSE_MAX	/* the dataplane appends its own reasons after */
+	MR_DROP_MAX
 };
 
 /* Counter name of a parse drop reason, "none" for 0, NULL past the end. */

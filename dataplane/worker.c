@@ -12,28 +12,40 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "fanout.h"
 #include "parse.h"
+#include "relay.h"
 #include "worker.h"
 
 RTE_LOG_REGISTER(mr_dp_logtype, mrelay.dp, INFO);
 #define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, mr_dp_logtype, "dp: " fmt "\n", ##__VA_ARGS__)
 
+int
+mr_relay_is_ours(const struct mr_relay_addrs *a, int ip_version,
+		 const uint8_t *addr)
+{
+	unsigned int i;
+
+	if (ip_version == 4) {
+		for (i = 0; i < a->nb_ipv4; i++)
+			if (memcmp(addr, a->ipv4[i], 4) == 0)
+				return 1;
+	} else {
+		for (i = 0; i < a->nb_ipv6; i++)
+			if (memcmp(addr, a->ipv6[i], 16) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 unsigned int
 mr_relay_dst_check(const struct mr_relay_addrs *a,
 		   const struct mr_pkt_info *pi)
 {
 	unsigned int i;
-	int ok = 0;
 
-	if (pi->ip_version == 4) {
-		for (i = 0; i < a->nb_ipv4 && !ok; i++)
-			ok = memcmp(pi->dst, a->ipv4[i], 4) == 0;
-	} else {
-		for (i = 0; i < a->nb_ipv6 && !ok; i++)
-			ok = memcmp(pi->dst, a->ipv6[i], 16) == 0;
-	}
-	if (!ok)
+	if (!mr_relay_is_ours(a, pi->ip_version, pi->dst))
 		return MR_DROP_NOT_OUR_ADDR;
 	for (i = 0; i < a->nb_udp_ports; i++)
 		if (pi->dport == a->udp_ports[i])
@@ -41,7 +53,7 @@ mr_relay_dst_check(const struct mr_relay_addrs *a,
 	return MR_DROP_NOT_OUR_PORT;
 }
 
-/* One datagram: validate, then walk its frames. */
+/* One datagram: validate, then hand each valid frame to the relay. */
 static void
 dp_dgram(struct mr_worker *w, struct rte_mbuf *m,
 	 const struct mr_pkt_info *pi)
@@ -63,6 +75,7 @@ dp_dgram(struct mr_worker *w, struct rte_mbuf *m,
 			continue;
 		}
 		w->st.frames[v.type]++;
+		mr_relay_frame(w, m, pi, &v);
 	}
 }
 
@@ -71,8 +84,10 @@ dp_packet(struct mr_worker *w, struct rte_mbuf *m)
 {
 	struct mr_pkt_info pi;
 	unsigned int r;
+	int cls;
 
-	switch (mr_parse_l2l4(m, &w->parse, &pi, &r)) {
+	cls = mr_parse_l2l4(m, &w->parse, &pi, &r);
+	switch (cls) {
 	case MR_PKT_UDP:
 		r = mr_relay_dst_check(w->addrs, &pi);
 		if (r == MR_DROP_NONE) {
@@ -81,16 +96,15 @@ dp_packet(struct mr_worker *w, struct rte_mbuf *m)
 		}
 		break;
 	case MR_PKT_ARP:
-		r = MR_DROP_ARP_UNHANDLED;
-		break;
 	case MR_PKT_ICMP4:
 	case MR_PKT_ICMP6:
-		r = MR_DROP_ICMP_UNHANDLED;
+		r = mr_neigh_input(w, m, &pi, cls);
 		break;
 	default:
 		break;
 	}
-	w->st.drops[r]++;
+	if (r != MR_DROP_NONE)
+		w->st.drops[r]++;
 }
 
 int
@@ -98,7 +112,8 @@ mr_worker_main(void *arg)
 {
 	struct mr_worker *w = arg;
 	struct rte_mbuf *pkts[MR_MAX_BURST];
-	uint16_t i, q, n;
+	uint64_t prev;
+	uint16_t i, q, n, got;
 
 	if (rte_rcu_qsbr_thread_register(w->qs, w->idx) != 0) {
 		DP_LOG(ERR, "worker %u: RCU register failed", w->idx);
@@ -108,13 +123,21 @@ mr_worker_main(void *arg)
 	DP_LOG(INFO, "worker %u on lcore %u: %u RX queues", w->idx,
 	       w->lcore_id, w->nb_rxq);
 
+	prev = rte_rdtsc();
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
+		w->now = rte_rdtsc();
+		/* how long RX went unserved: bounded by the fan-out chunk */
+		if (w->now - prev > w->st.max_rx_gap_tsc)
+			w->st.max_rx_gap_tsc = w->now - prev;
+		prev = w->now;
 		w->st.loops++;
+		got = 0;
 		for (q = 0; q < w->nb_rxq; q++) {
 			n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue,
 					     pkts, w->burst);
 			if (n == 0)
 				continue;
+			got += n;
 			w->st.rx_pkts += n;
 			w->st.port_rx[w->rxq[q].port] += n;
 			for (i = 0; i < n; i++) {
@@ -126,10 +149,22 @@ mr_worker_main(void *arg)
 			}
 			rte_pktmbuf_free_bulk(pkts, n);
 		}
-		/* no table pointer is held past this point */
+		if (w->relay->nb_workers > 1)
+			mr_relay_handover(w);
+		mr_fanout_run(w);
+		/* a light load sends partial bursts at once, a heavy one
+		 * after tx_drain_us at the latest */
+		mr_tx_drain(w, w->now, got < w->burst);
+		/* no table pointer is held past this point, except groups
+		 * pinned by pending fan-outs */
 		rte_rcu_qsbr_quiescent(w->qs, w->idx);
 	}
 
+	/* finish what is queued: release pending fan-outs and handovers */
+	if (w->relay->nb_workers > 1)
+		mr_relay_handover(w);
+	mr_fanout_flush(w);
+	mr_tx_drain(w, rte_rdtsc(), 1);
 	rte_rcu_qsbr_thread_offline(w->qs, w->idx);
 	rte_rcu_qsbr_thread_unregister(w->qs, w->idx);
 	DP_LOG(INFO, "worker %u stopped", w->idx);

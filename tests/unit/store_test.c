@@ -658,7 +658,7 @@ static void
 test_wal_without_db(void **state)
 {
 	struct env *e = *state;
-	char wal[128];
+	char wal[320];
 
 	assert_int_equal(mkdir(e->dir, 0750), 0);
 	snprintf(wal, sizeof(wal), "%s-wal", e->db);

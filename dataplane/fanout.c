@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mrelay authors
+ *
+ * Building and sending copies: one header mbuf per destination (Ethernet,
+ * VLAN, IP, UDP, datagram header, the stamped frame) plus the payload, copied
+ * into it when small, attached as an indirect mbuf (zero copy) when large
+ * and the port can send chains. Fan-outs run from a per-worker FIFO in
+ * chunks of at most fanout_chunk copies, so a huge group never keeps the
+ * worker from polling RX for long, and copies of one conversation leave in
+ * sequence order because the FIFO is never reordered.
+ *
+ * UDP checksums are computed once per message for the parts every copy
+ * shares (datagram header, stamped frame, payload) and completed per copy
+ * with the parts that differ (addresses, ports, recipient fields).
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_udp.h>
+
+#include "fanout.h"
+#include "tables.h"
+#include "worker.h"
+
+static const uint8_t dgram_hdr[8] = {
+	0x4d, 0x52, MR_PROTO_VERSION, MR_DGRAM_F_FROM_RELAY, 8, 0, 0, 1,
+};
+
+void
+mr_tx_drain(struct mr_worker *w, uint64_t now, int force)
+{
+	uint16_t port, sent, n;
+	struct mr_txq *q;
+
+	for (port = 0; port < MR_MAX_PORTS; port++) {
+		q = &w->txq[port];
+		n = q->n;
+		if (n == 0 || (!force && now - q->since < w->relay->drain_tsc))
+			continue;
+		sent = rte_eth_tx_burst(port, w->idx, q->m, n);
+		w->st.tx_pkts += sent;
+		w->st.port_tx[port] += sent;
+		if (unlikely(sent < n)) {
+			/* the NIC refused them: freed once, counted once */
+			rte_pktmbuf_free_bulk(&q->m[sent], n - sent);
+			w->st.drops[MR_DROP_DP_TX_FULL] += n - sent;
+		}
+		q->n = 0;
+	}
+}
+
+static inline void
+tx_enqueue(struct mr_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct mr_txq *q = &w->txq[port];
+	uint16_t sent;
+
+	if (q->n == 0)
+		q->since = w->now;
+	q->m[q->n++] = m;
+	if (q->n < MR_TX_BURST)
+		return;
+	sent = rte_eth_tx_burst(port, w->idx, q->m, q->n);
+	w->st.tx_pkts += sent;
+	w->st.port_tx[port] += sent;
+	if (unlikely(sent < q->n)) {
+		rte_pktmbuf_free_bulk(&q->m[sent], q->n - sent);
+		w->st.drops[MR_DROP_DP_TX_FULL] += q->n - sent;
+	}
+	q->n = 0;
+}
+
+/* Raw sum of the payload slice, as if it started at an even offset. */
+static uint32_t
+payload_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	const struct rte_mbuf *seg = m;
+	uint32_t sum = 0, done = 0, n, part;
+
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	for (; seg != NULL && done < len; seg = seg->next, off = 0) {
+		n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
+		part = __rte_raw_cksum_reduce(__rte_raw_cksum(
+			rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n, 0));
+		if (done & 1)
+			part = rte_bswap16((uint16_t)part);
+		sum += part;
+		done += n;
+	}
+	return sum;
+}
+
+void
+mr_tmpl_init(struct mr_tmpl *t, const struct mr_frame_view *v,
+	     const struct rte_mbuf *src, const void *subject)
+{
+	t->flen = mr_enc_msg_hdr(t->frame, v, subject, v->payload_len);
+	t->frame_sum = __rte_raw_cksum(dgram_hdr, sizeof(dgram_hdr),
+				       __rte_raw_cksum(t->frame, t->flen, 0));
+	t->src = src;
+	t->pay_off = v->payload_off;
+	t->pay_len = v->payload_len;
+	t->pay_sum = payload_sum(src, v->payload_off, v->payload_len);
+	/* the payload follows 8 + flen bytes of UDP payload */
+	if (t->flen & 1)
+		t->pay_sum = rte_bswap16(__rte_raw_cksum_reduce(t->pay_sum));
+	t->rcpt_dev_off = offsetof(struct mr_msg, rcpt_device);
+	t->rcpt_user_off = offsetof(struct mr_msg, rcpt_user);
+}
+
+void
+mr_tmpl_init_frame(struct mr_tmpl *t, const void *frame, uint16_t flen,
+		   uint16_t rcpt_dev_off, uint16_t rcpt_user_off)
+{
+	memcpy(t->frame, frame, flen);
+	t->flen = flen;
+	t->frame_sum = __rte_raw_cksum(dgram_hdr, sizeof(dgram_hdr),
+				       __rte_raw_cksum(t->frame, t->flen, 0));
+	t->src = NULL;
+	t->pay_off = t->pay_len = t->pay_sum = 0;
+	t->rcpt_dev_off = rcpt_dev_off;
+	t->rcpt_user_off = rcpt_user_off;
+}
+
+/*
+ * Fill the L2-L4 addresses for endpoint ep. 0, or the drop reason (the
+ * caller counts it).
+ */
+unsigned int
+mr_ep_dest(struct mr_worker *w, const struct mr_endpoint *ep,
+	   struct mr_l2l4 *h, uint16_t *port)
+{
+	const struct mr_relay *r = w->relay;
+	const struct mr_relay_addrs *a = w->addrs;
+	uint64_t mac;
+
+	if (ep == NULL || ep->port_id >= MR_MAX_PORTS ||
+	    !r->ports[ep->port_id].present)
+		return MR_DROP_DP_ENDPOINT_GONE;
+	if (ep->has_mac) {
+		h->dst_mac = ep->mac;
+	} else {
+		mac = __atomic_load_n(&r->neigh[ep->id].mac, __ATOMIC_RELAXED);
+		if (!(mac & MR_NEIGH_VALID)) {
+			mr_neigh_solicit(w, ep->id);
+			return MR_DROP_DP_NEIGH_UNRESOLVED;
+		}
+		memcpy(h->dst_mac.addr_bytes, &mac, RTE_ETHER_ADDR_LEN);
+	}
+	h->src_mac = r->ports[ep->port_id].mac;
+	h->nb_vlan = ep->vlan != 0;
+	h->vlan_tpid[0] = RTE_ETHER_TYPE_VLAN;
+	h->vlan_tci[0] = ep->vlan;
+	h->ip_version = ep->ip_version;
+	h->ttl = 64;
+	if (ep->ip_version == 4) {
+		if (a->nb_ipv4 == 0)
+			return MR_DROP_DP_NO_SRC_ADDR;
+		memcpy(h->src, a->ipv4[0], 4);
+		memcpy(h->dst, ep->addr, 4);
+	} else {
+		if (a->nb_ipv6 == 0)
+			return MR_DROP_DP_NO_SRC_ADDR;
+		memcpy(h->src, a->ipv6[0], 16);
+		memcpy(h->dst, ep->addr, 16);
+	}
+	h->sport = a->udp_ports[0];
+	h->dport = ep->udp_port;
+	*port = ep->port_id;
+	return 0;
+}
+
+/*
+ * Build one packet: headers for h, the template's frame with the recipient
+ * fields set, and the template's payload. Queues it on port. Returns 0 or
+ * the drop reason (counted by the caller).
+ */
+unsigned int
+mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
+	const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
+{
+	uint32_t hl = mr_l2l4_len(h), udp_len, sum, room;
+	struct rte_mempool *mp = w->hdr_pool;
+	struct rte_mbuf *m, *c = NULL;
+	struct rte_udp_hdr *udp;
+	uint8_t *p, *f;
+	uint64_t be_user;
+	uint32_t be_dev;
+	uint16_t cs;
+	int clone;
+
+	udp_len = sizeof(*udp) + sizeof(dgram_hdr) + t->flen + t->pay_len;
+	/* zero copy for large payloads in one segment, on ports with chains */
+	clone = t->pay_len > MR_COPY_THRESHOLD &&
+		w->relay->ports[port].tx_multiseg &&
+		t->pay_off + t->pay_len <= t->src->data_len;
+	room = hl + sizeof(dgram_hdr) + t->flen + (clone ? 0 : t->pay_len);
+	if (room > (uint32_t)rte_pktmbuf_data_room_size(mp) -
+	    RTE_PKTMBUF_HEADROOM)
+		mp = w->pool;
+	if (unlikely(room > (uint32_t)rte_pktmbuf_data_room_size(mp) -
+		     RTE_PKTMBUF_HEADROOM || udp_len > UINT16_MAX - 40))
+		return MR_DROP_DP_TOO_LARGE;
+	m = rte_pktmbuf_alloc(mp);
+	if (unlikely(m == NULL))
+		return MR_DROP_DP_NO_MBUF;
+	if (clone) {
+		c = rte_pktmbuf_alloc(w->hdr_pool);
+		if (unlikely(c == NULL)) {
+			rte_pktmbuf_free(m);
+			return MR_DROP_DP_NO_MBUF;
+		}
+		rte_pktmbuf_attach(c, (struct rte_mbuf *)(uintptr_t)t->src);
+		c->data_off += t->pay_off;
+		c->data_len = t->pay_len;
+		c->pkt_len = t->pay_len;
+	}
+
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	mr_enc_l2l4(p, h, udp_len - sizeof(*udp));
+	udp = (struct rte_udp_hdr *)(p + hl - sizeof(*udp));
+	memcpy(p + hl, dgram_hdr, sizeof(dgram_hdr));
+	f = p + hl + sizeof(dgram_hdr);
+	memcpy(f, t->frame, t->flen);
+	sum = t->frame_sum + t->pay_sum;
+	/* recipient fields: zero in the template, so add their sums */
+	if (t->rcpt_user_off != 0) {
+		be_user = rte_cpu_to_be_64(rcpt_user);
+		memcpy(f + t->rcpt_user_off, &be_user, sizeof(be_user));
+		sum = __rte_raw_cksum(&be_user, sizeof(be_user), sum);
+	}
+	if (t->rcpt_dev_off != 0) {
+		be_dev = rte_cpu_to_be_32(rcpt_dev);
+		memcpy(f + t->rcpt_dev_off, &be_dev, sizeof(be_dev));
+		sum = __rte_raw_cksum(&be_dev, sizeof(be_dev), sum);
+	}
+	m->data_len = room;
+	m->pkt_len = room;
+	if (clone) {
+		m->next = c;
+		m->nb_segs = 2;
+		m->pkt_len += t->pay_len;
+	} else if (t->pay_len != 0) {
+		const void *src = rte_pktmbuf_read(t->src, t->pay_off,
+						   t->pay_len, f + t->flen);
+
+		if (src != f + t->flen)
+			rte_memcpy(f + t->flen, src, t->pay_len);
+	}
+
+	/* UDP checksum: pseudo header + UDP header + the shared sums */
+	sum = __rte_raw_cksum(udp, sizeof(*udp), sum);
+	if (h->ip_version == 4)
+		sum += rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)
+					   (p + hl - sizeof(*udp) - 20), 0);
+	else
+		sum += rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)
+					   (p + hl - sizeof(*udp) - 40), 0);
+	cs = ~__rte_raw_cksum_reduce(sum);
+	udp->dgram_cksum = cs == 0 ? 0xffff : cs;
+
+	w->st.tx_bytes += m->pkt_len;
+	tx_enqueue(w, port, m);
+	return 0;
+}
+
+unsigned int
+mr_send_ep(struct mr_worker *w, const struct mr_endpoint *ep,
+	   const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
+{
+	struct mr_l2l4 h;
+	uint16_t port;
+	unsigned int r;
+
+	r = mr_ep_dest(w, ep, &h, &port);
+	if (r == 0)
+		r = mr_send(w, port, &h, t, rcpt_user, rcpt_dev);
+	if (r != 0)
+		w->st.drops[r]++;
+	return r;
+}
+
+/* -------------------------------------------------------------- fan-out */
+
+static inline unsigned int
+hist_bucket(uint32_t n)
+{
+	if (n <= 1)
+		return n;
+	if (n < 8)
+		return 2;
+	if (n < 64)
+		return 3;
+	if (n < 1024)
+		return 4;
+	if (n < 65536)
+		return 5;
+	return n < (1u << 20) ? 6 : 7;
+}
+
+static void
+fanout_done(struct mr_worker *w, struct mr_fanout *f)
+{
+	w->st.fanout_hist[hist_bucket(f->ncopies)]++;
+	if (f->g != NULL)
+		mr_group_unpin(f->g);
+	rte_pktmbuf_free(f->src);
+	f->src = NULL;
+	f->g = NULL;
+}
+
+/*
+ * Send the copies of user index u's devices from device index *di on,
+ * skipping the sending device. Returns copies made (at most budget);
+ * *di is where to resume.
+ */
+static uint32_t
+user_copies(struct mr_worker *w, struct mr_fanout *f, uint32_t u,
+	    uint32_t *di, uint32_t budget)
+{
+	const struct mr_tables *t = w->tables;
+	const struct mr_devset *ds = mr_tables_devices(t, u);
+	uint64_t uid = t->user_ids[u];
+	uint32_t made = 0;
+
+	for (; ds != NULL && *di < ds->n && made < budget; (*di)++) {
+		const struct mr_dev *d = &ds->d[*di];
+
+		if (u == f->skip_u && d->device == f->skip_dev)
+			continue;
+		f->ncopies++;
+		made++;
+		if (mr_send_ep(w, mr_tables_endpoint(t, d->ep), &f->t, uid,
+			       d->device) == 0)
+			w->st.copies++;
+	}
+	if (ds == NULL || *di >= ds->n)
+		*di = UINT32_MAX;	/* this user is done */
+	return made;
+}
+
+/* One step of f: up to budget copies. Returns copies made. */
+static uint32_t
+fanout_step(struct mr_worker *w, struct mr_fanout *f, uint32_t budget)
+{
+	const struct mr_tables *t = w->tables;
+	uint32_t made = 0, u;
+
+	if (f->g == NULL) {
+		/* direct: the recipient's devices, then the sender's others */
+		while (f->mi < f->nusers && made < budget) {
+			made += user_copies(w, f, f->users[f->mi], &f->di,
+					    budget - made);
+			if (f->di == UINT32_MAX) {
+				f->mi++;
+				f->di = 0;
+			}
+		}
+		return made;
+	}
+	while (f->mi < f->g->n && made < budget) {
+		if (f->mi + 8 < f->g->n)
+			rte_prefetch0(&t->devs[MR_MEMBER_USER(f->g->m[f->mi + 8])]);
+		if (f->mi + 4 < f->g->n)
+			rte_prefetch0(t->devs[MR_MEMBER_USER(f->g->m[f->mi + 4])]);
+		u = MR_MEMBER_USER(f->g->m[f->mi]);
+		made += user_copies(w, f, u, &f->di, budget - made);
+		if (f->di == UINT32_MAX) {
+			f->mi++;
+			f->di = 0;
+		}
+	}
+	return made;
+}
+
+static inline int
+fanout_finished(const struct mr_fanout *f)
+{
+	return f->mi >= (f->g != NULL ? f->g->n : f->nusers);
+}
+
+void
+mr_fanout_run(struct mr_worker *w)
+{
+	uint32_t budget = w->relay->fanout_chunk;
+	struct mr_fanout *f;
+
+	while (w->fq_head != w->fq_tail && budget > 0) {
+		f = &w->fq[w->fq_head % MR_FANOUT_QUEUE];
+		budget -= fanout_step(w, f, budget);
+		if (!fanout_finished(f))
+			break;
+		fanout_done(w, f);
+		w->fq_head++;
+	}
+	if (w->fq_head != w->fq_tail)
+		w->st.fanout_steps++;	/* yields to RX with work left */
+}
+
+struct mr_fanout *
+mr_fanout_new(struct mr_worker *w)
+{
+	struct mr_fanout *f;
+
+	if (w->fq_tail - w->fq_head >= MR_FANOUT_QUEUE)
+		return NULL;
+	f = &w->fq[w->fq_tail % MR_FANOUT_QUEUE];
+	memset(f, 0, offsetof(struct mr_fanout, t));
+	return f;
+}
+
+void
+mr_fanout_push(struct mr_worker *w, struct mr_fanout *f)
+{
+	RTE_SET_USED(f);
+	w->fq_tail++;
+}
+
+/* Drop every pending fan-out (worker stopping). */
+void
+mr_fanout_flush(struct mr_worker *w)
+{
+	while (w->fq_head != w->fq_tail) {
+		fanout_done(w, &w->fq[w->fq_head % MR_FANOUT_QUEUE]);
+		w->fq_head++;
+	}
+}
