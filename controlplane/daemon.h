@@ -18,6 +18,11 @@
 #include "tables.h"
 #include "worker.h"
 
+struct mr_seqrec {
+	uint32_t kind;
+	uint64_t a, b, hwm;
+};
+
 struct mrelayd {
 	struct mr_config cfg;
 	struct mr_store *store;
@@ -32,6 +37,12 @@ struct mrelayd {
 	struct mr_relay_addrs addrs;
 	struct mr_relay *relay;
 	volatile bool quit;
+	/* sequence numbers across restarts (seqstate.c) */
+	uint64_t seq_meta[3];		/* epoch, clean epoch, floor as loaded */
+	uint64_t epoch;			/* this run */
+	uint64_t seq_floor;
+	struct mr_seqrec *seqs;		/* loaded, until mr_seq_seed() */
+	uint32_t nseqs, seqs_cap;
 	uint64_t ctl_requests;
 	uint64_t ctl_errors;
 };
@@ -42,8 +53,22 @@ void mr_handlers_register(struct mrelayd *d);
 /* Restore the routing tables from the state database. 0 or -errno. */
 int mr_restore(struct mrelayd *d, char *err, size_t errlen);
 
+/* Sequence numbers: note loaded marks, start the run, seed the workers,
+ * save at a clean stop; the next number of a group (seqstate.c). */
+int mr_seq_note(struct mrelayd *d, uint32_t kind, uint64_t a, uint64_t b,
+		uint64_t hwm);
+int mr_seq_start(struct mrelayd *d, char *err, size_t errlen);
+int mr_seq_seed(struct mrelayd *d);
+int mr_seq_save(struct mrelayd *d);
+uint64_t mr_seq_group_next(const struct mrelayd *d, uint64_t id);
+
 /* Sum of one counter over all workers, by byte offset in mr_wstats. */
 uint64_t mr_stat_sum(const struct mrelayd *d, size_t off);
+
+/* Every dataplane counter by name, summed (wi < 0) or of worker wi. */
+typedef int (*mr_stat_cb)(void *arg, const char *name, uint64_t value);
+int mr_stats_foreach(const struct mrelayd *d, int wi, mr_stat_cb cb,
+		     void *arg);
 
 /* DPDK telemetry commands under /mrelay/. */
 int mr_telemetry_register(struct mrelayd *d);

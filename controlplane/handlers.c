@@ -361,6 +361,7 @@ h_group_show(void *arg, uint16_t type, const void *body, uint32_t len,
 	if (g == NULL)
 		return -ENOENT;
 	group_info(g, &gi);
+	gi.next_seq = mr_seq_group_next(d, g->id);
 	if (mr_ctl_out_append(out, &gi, sizeof(gi)) != 0)
 		return -ENOMEM;
 	room = (MR_API_MAX_BODY - sizeof(gi)) / sizeof(*m);
@@ -549,57 +550,55 @@ stat_add(struct mr_ctl_out *out, const char *name, uint64_t v)
 	return mr_ctl_out_append(out, &s, sizeof(s));
 }
 
-#define WOFF(f) offsetof(struct mr_wstats, f)
+static int
+stat_cb(void *arg, const char *name, uint64_t v)
+{
+	return stat_add(arg, name, v);
+}
 
 static int
 h_stats(void *arg, uint16_t type, const void *body, uint32_t len,
 	struct mr_ctl_out *out)
 {
-	static const char *const fnames[MR_FT_MAX] = {
-		[MR_FT_MSG] = "frames.msg", [MR_FT_ACK] = "frames.ack",
-		[MR_FT_REJECT] = "frames.reject",
-		[MR_FT_RECEIPT] = "frames.receipt", [MR_FT_NAK] = "frames.nak",
-		[MR_FT_PING] = "frames.ping", [MR_FT_PONG] = "frames.pong",
-	};
 	struct mrelayd *d = arg;
 	const struct mr_tables *t = d->tables;
 	char name[64];
-	unsigned int i, r;
+	unsigned int i;
 	int ret = 0;
 
 	ret |= stat_add(out, "workers", d->nb_workers);
-	ret |= stat_add(out, "rx.pkts", mr_stat_sum(d, WOFF(rx_pkts)));
-	ret |= stat_add(out, "rx.bytes", mr_stat_sum(d, WOFF(rx_bytes)));
-	ret |= stat_add(out, "rx.dgrams", mr_stat_sum(d, WOFF(rx_dgrams)));
-	ret |= stat_add(out, "tx.pkts", mr_stat_sum(d, WOFF(tx_pkts)));
-	ret |= stat_add(out, "tx.bytes", mr_stat_sum(d, WOFF(tx_bytes)));
-	for (i = 1; i < MR_FT_MAX; i++)
-		ret |= stat_add(out, fnames[i], mr_stat_sum(d,
-			WOFF(frames) + i * sizeof(uint64_t)));
-	for (r = 1; r < MR_DROP_PARSE_MAX; r++) {
-		snprintf(name, sizeof(name), "drop.%s", mr_drop_name(r));
-		ret |= stat_add(out, name, mr_stat_sum(d,
-			WOFF(drops) + r * sizeof(uint64_t)));
-	}
+	ret |= mr_stats_foreach(d, -1, stat_cb, out);
 	for (i = 0; i < d->nb_workers; i++) {
+		const struct mr_wstats *st = &d->workers[i]->st;
+
 		snprintf(name, sizeof(name), "worker%u.rx.pkts", i);
-		ret |= stat_add(out, name, d->workers[i]->st.rx_pkts);
+		ret |= stat_add(out, name, st->rx_pkts);
+		snprintf(name, sizeof(name), "worker%u.tx.pkts", i);
+		ret |= stat_add(out, name, st->tx_pkts);
 		snprintf(name, sizeof(name), "worker%u.loops", i);
-		ret |= stat_add(out, name, d->workers[i]->st.loops);
+		ret |= stat_add(out, name, st->loops);
+		snprintf(name, sizeof(name), "worker%u.mbufs.free", i);
+		ret |= stat_add(out, name,
+				rte_mempool_avail_count(d->workers[i]->pool));
+		snprintf(name, sizeof(name), "worker%u.hdr_mbufs.free", i);
+		ret |= stat_add(out, name,
+				rte_mempool_avail_count(d->workers[i]->hdr_pool));
 	}
 	for (i = 0; i < d->nb_ports; i++) {
 		struct rte_eth_stats es;
 
 		if (rte_eth_stats_get(d->port_ids[i], &es) != 0)
 			continue;
-		snprintf(name, sizeof(name), "port%u.rx.pkts", i);
+		snprintf(name, sizeof(name), "port%u.hw.rx.pkts", i);
 		ret |= stat_add(out, name, es.ipackets);
-		snprintf(name, sizeof(name), "port%u.tx.pkts", i);
+		snprintf(name, sizeof(name), "port%u.hw.tx.pkts", i);
 		ret |= stat_add(out, name, es.opackets);
-		snprintf(name, sizeof(name), "port%u.rx.missed", i);
+		snprintf(name, sizeof(name), "port%u.hw.rx.missed", i);
 		ret |= stat_add(out, name, es.imissed);
-		snprintf(name, sizeof(name), "port%u.rx.nombuf", i);
+		snprintf(name, sizeof(name), "port%u.hw.rx.nombuf", i);
 		ret |= stat_add(out, name, es.rx_nombuf);
+		snprintf(name, sizeof(name), "port%u.hw.tx.errors", i);
+		ret |= stat_add(out, name, es.oerrors);
 	}
 	ret |= stat_add(out, "tables.endpoints", t->nendpoints);
 	ret |= stat_add(out, "tables.users", rte_hash_count(t->users));
@@ -608,9 +607,10 @@ h_stats(void *arg, uint16_t type, const void *body, uint32_t len,
 	ret |= stat_add(out, "tables.memberships", t->nmemberships);
 	ret |= stat_add(out, "tables.subscriptions", rte_hash_count(d->subs));
 	ret |= stat_add(out, "tables.bytes", mr_tables_bytes(t));
+	ret |= stat_add(out, "tables.pinned_garbage", mr_tables_pending(t));
 	ret |= stat_add(out, "ctl.requests", d->ctl_requests);
 	ret |= stat_add(out, "ctl.errors", d->ctl_errors);
-	return ret ? -ENOMEM : 0;
+	return ret ? -EMSGSIZE : 0;
 }
 
 static int
@@ -706,6 +706,14 @@ r_member(void *arg, const struct mr_api_member *m)
 }
 
 static int
+r_seq(void *arg, uint32_t kind, uint64_t a, uint64_t b, uint64_t hwm)
+{
+	struct restore *r = arg;
+
+	return mr_seq_note(r->d, kind, a, b, hwm);
+}
+
+static int
 r_sub(void *arg, const struct mr_api_sub *s)
 {
 	struct restore *r = arg;
@@ -739,6 +747,7 @@ mr_restore(struct mrelayd *d, char *err, size_t errlen)
 		.group = r_group,
 		.member = r_member,
 		.sub = r_sub,
+		.seq = r_seq,
 	};
 	struct restore r = {.d = d, .cap = 65536};
 	int ret;

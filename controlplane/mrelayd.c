@@ -385,8 +385,10 @@ run(struct mrelayd *d, const char *config)
 	       " memberships", d->tables->nendpoints, d->tables->ndevices,
 	       d->tables->ngroups, d->tables->nmemberships);
 
-	if (setup_relay(d, err, sizeof(err)) != 0 ||
-	    setup_dataplane(d, err, sizeof(err)) != 0) {
+	if (mr_seq_start(d, err, sizeof(err)) != 0 ||
+	    setup_relay(d, err, sizeof(err)) != 0 ||
+	    setup_dataplane(d, err, sizeof(err)) != 0 ||
+	    mr_seq_seed(d) != 0) {
 		CP_LOG(ERR, "%s", err);
 		goto out;
 	}
@@ -420,11 +422,15 @@ run(struct mrelayd *d, const char *config)
 		CP_LOG(NOTICE, "running: %u workers, %u ports, control socket "
 		       "%s", d->nb_workers, d->nb_ports,
 		       d->cfg.control.socket);
-	while (!d->quit)
+	while (!d->quit) {
 		mr_ctl_poll(d->ctl, 200);
+		/* groups unpinned by finished fan-outs can be freed now */
+		if (mr_tables_pending(d->tables) != 0)
+			mr_tables_sync(d->tables);
+	}
 	CP_LOG(NOTICE, "stopping");
 	rte_eal_mp_wait_lcore();
-	ret = 0;
+	ret = mr_seq_save(d) != 0;
 out:
 	d->quit = true;
 	rte_eal_mp_wait_lcore();
@@ -434,6 +440,7 @@ out:
 	mr_tables_free(d->tables);
 	rte_hash_free(d->subs);
 	rte_free(d->qs);
+	free(d->seqs);
 	if (d->store != NULL)
 		mr_store_close(d->store);
 	CP_LOG(NOTICE, "stopped");
