@@ -278,6 +278,8 @@ setup_dataplane(struct mrelayd *d, char *err, size_t errlen)
 			rte_eth_dev_info_get(d->port_ids[p], &info);
 			pi->tx_multiseg = !!(info.tx_offload_capa &
 					     RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+			if (rte_eth_dev_get_mtu(d->port_ids[p], &pi->mtu) != 0)
+				pi->mtu = cp->mtu;
 			pi->present = 1;
 		}
 		if (cp->role == MR_PORT_EGRESS)

@@ -145,8 +145,8 @@ mr_seq_save(struct mrelayd *d)
 
 		ng = rte_hash_max_key_id(t->groups) + 1;
 		for (pos = 0; (uint32_t)pos < ng && ret == 0; pos++) {
-			if (w->gseq[pos].id == 0 && w->gseq[pos].seq == 0)
-				continue;
+			if (w->gseq[pos].seq == 0)
+				continue;	/* never used */
 			ret = mr_store_seq_put(d->store, SEQ_GROUP,
 					       w->gseq[pos].id, 0,
 					       w->gseq[pos].seq);
@@ -189,7 +189,7 @@ mr_seq_group_next(const struct mrelayd *d, uint64_t id)
 		return 0;
 	w = d->workers[mr_group_owner(d->relay, id)];
 	seq = __atomic_load_n(&w->gseq[pos].seq, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&w->gseq[pos].id, __ATOMIC_RELAXED) != id)
-		seq = d->seq_floor;
+	if (seq == 0 || __atomic_load_n(&w->gseq[pos].id, __ATOMIC_RELAXED) != id)
+		seq = d->seq_floor;	/* not used yet in this run */
 	return seq + 1;
 }

@@ -108,6 +108,7 @@ mr_stats_foreach(const struct mrelayd *d, int wi, mr_stat_cb cb, void *arg)
 		{"handover.out", WOFF(handed_over)},
 		{"handover.in", WOFF(taken_over)},
 		{"fanout.yields", WOFF(fanout_steps)},
+		{"fanout.stalls", WOFF(fanout_stalls)},
 	};
 	uint64_t hz = rte_get_tsc_hz();
 	char name[64];

@@ -113,6 +113,7 @@ mr_tmpl_init(struct mr_tmpl *t, const struct mr_frame_view *v,
 		t->pay_sum = rte_bswap16(__rte_raw_cksum_reduce(t->pay_sum));
 	t->rcpt_dev_off = offsetof(struct mr_msg, rcpt_device);
 	t->rcpt_user_off = offsetof(struct mr_msg, rcpt_user);
+	t->reply = 0;
 }
 
 void
@@ -127,6 +128,7 @@ mr_tmpl_init_frame(struct mr_tmpl *t, const void *frame, uint16_t flen,
 	t->pay_off = t->pay_len = t->pay_sum = 0;
 	t->rcpt_dev_off = rcpt_dev_off;
 	t->rcpt_user_off = rcpt_user_off;
+	t->reply = 0;
 }
 
 /*
@@ -187,7 +189,7 @@ mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
 	const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
 {
 	uint32_t hl = mr_l2l4_len(h), udp_len, sum, room;
-	struct rte_mempool *mp = w->hdr_pool;
+	struct rte_mempool *mp = t->reply ? w->pool : w->hdr_pool;
 	struct rte_mbuf *m, *c = NULL;
 	struct rte_udp_hdr *udp;
 	uint8_t *p, *f;
@@ -197,6 +199,10 @@ mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
 	int clone;
 
 	udp_len = sizeof(*udp) + sizeof(dgram_hdr) + t->flen + t->pay_len;
+	/* the IP packet must fit the egress port's MTU */
+	if (unlikely(udp_len + (h->ip_version == 4 ? 20 : 40) >
+		     w->relay->ports[port].mtu))
+		return MR_DROP_DP_TOO_LARGE;
 	/* zero copy for large payloads in one segment, on ports with chains */
 	clone = t->pay_len > MR_COPY_THRESHOLD &&
 		w->relay->ports[port].tx_multiseg &&
@@ -330,16 +336,31 @@ user_copies(struct mr_worker *w, struct mr_fanout *f, uint32_t u,
 	uint64_t uid = t->user_ids[u];
 	uint32_t made = 0;
 
+	struct mr_l2l4 h;
+	unsigned int r;
+	uint16_t port;
+
 	for (; ds != NULL && *di < ds->n && made < budget; (*di)++) {
 		const struct mr_dev *d = &ds->d[*di];
 
 		if (u == f->skip_u && d->device == f->skip_dev)
 			continue;
+		r = mr_ep_dest(w, mr_tables_endpoint(t, d->ep), &h, &port);
+		if (r == 0)
+			r = mr_send(w, port, &h, &f->t, uid, d->device);
+		if (unlikely(r == MR_DROP_DP_NO_MBUF)) {
+			/* out of buffers: this copy is retried next loop,
+			 * once TX has given some back, not dropped */
+			w->stalled = 1;
+			w->st.fanout_stalls++;
+			return made;
+		}
 		f->ncopies++;
 		made++;
-		if (mr_send_ep(w, mr_tables_endpoint(t, d->ep), &f->t, uid,
-			       d->device) == 0)
+		if (r == 0)
 			w->st.copies++;
+		else
+			w->st.drops[r]++;
 	}
 	if (ds == NULL || *di >= ds->n)
 		*di = UINT32_MAX;	/* this user is done */
@@ -355,7 +376,7 @@ fanout_step(struct mr_worker *w, struct mr_fanout *f, uint32_t budget)
 
 	if (f->g == NULL) {
 		/* direct: the recipient's devices, then the sender's others */
-		while (f->mi < f->nusers && made < budget) {
+		while (f->mi < f->nusers && made < budget && !w->stalled) {
 			made += user_copies(w, f, f->users[f->mi], &f->di,
 					    budget - made);
 			if (f->di == UINT32_MAX) {
@@ -365,7 +386,7 @@ fanout_step(struct mr_worker *w, struct mr_fanout *f, uint32_t budget)
 		}
 		return made;
 	}
-	while (f->mi < f->g->n && made < budget) {
+	while (f->mi < f->g->n && made < budget && !w->stalled) {
 		if (f->mi + 8 < f->g->n)
 			rte_prefetch0(&t->devs[MR_MEMBER_USER(f->g->m[f->mi + 8])]);
 		if (f->mi + 4 < f->g->n)
@@ -392,6 +413,7 @@ mr_fanout_run(struct mr_worker *w)
 	uint32_t budget = w->relay->fanout_chunk;
 	struct mr_fanout *f;
 
+	w->stalled = 0;
 	while (w->fq_head != w->fq_tail && budget > 0) {
 		f = &w->fq[w->fq_head % MR_FANOUT_QUEUE];
 		budget -= fanout_step(w, f, budget);

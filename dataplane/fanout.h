@@ -30,6 +30,7 @@ struct mr_tmpl {
 	uint16_t flen;
 	uint16_t rcpt_dev_off;		/* 0: not patched per copy */
 	uint16_t rcpt_user_off;		/* 0: not patched per copy */
+	uint8_t reply;			/* from the RX pool (replies) */
 	uint8_t frame[sizeof(struct mr_msg) + MR_SUBJECT_MAX];
 };
 

@@ -349,7 +349,10 @@ mr_neigh_solicit(struct mr_worker *w, uint32_t ep_id)
 		memcpy(&a->arp_data.arp_sip, w->addrs->ipv4[0], 4);
 		memset(&a->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
 		memcpy(&a->arp_data.arp_tip, ep->addr, 4);
+		/* pad to the Ethernet minimum with zeros, not old bytes */
 		m->data_len = m->pkt_len = RTE_MAX(l3 + sizeof(*a), 60u);
+		memset((uint8_t *)a + sizeof(*a), 0,
+		       m->data_len - l3 - sizeof(*a));
 	}
 	queue_pkt(w, ep->port_id, m);
 	w->st.solicits++;

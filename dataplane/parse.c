@@ -259,7 +259,9 @@ mr_parse_l2l4(const struct rte_mbuf *m, const struct mr_parse_cfg *cfg,
 		return drop(reason, -proto);
 	pi->l4_proto = proto;
 
-	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+	/* ICMPv6 over IPv4 (or ICMP over IPv6) is no ICMP we know */
+	if ((proto == IPPROTO_ICMP && pi->ip_version == 4) ||
+	    (proto == IPPROTO_ICMPV6 && pi->ip_version == 6)) {
 		if (pi->l4_off + 4 > ip_end)
 			return drop(reason, MR_DROP_ICMP_TRUNCATED);
 		pi->l4_len = ip_end - pi->l4_off;

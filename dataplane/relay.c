@@ -23,8 +23,8 @@
 
 /* Reply address of a received packet: back where it came from. */
 static void
-reply_of(const struct rte_mbuf *m, const struct mr_pkt_info *pi,
-	 struct mr_reply *r)
+reply_of(const struct mr_worker *w, const struct rte_mbuf *m,
+	 const struct mr_pkt_info *pi, struct mr_reply *r)
 {
 	const struct rte_ether_hdr *eth =
 		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -32,7 +32,8 @@ reply_of(const struct rte_mbuf *m, const struct mr_pkt_info *pi,
 
 	r->port = m->port;
 	rte_ether_addr_copy(&eth->src_addr, &h->dst_mac);
-	rte_ether_addr_copy(&eth->dst_addr, &h->src_mac);
+	/* from the port's own MAC, whatever the request was sent to */
+	rte_ether_addr_copy(&w->relay->ports[m->port].mac, &h->src_mac);
 	h->nb_vlan = pi->nb_vlan;
 	memcpy(h->vlan_tpid, pi->vlan_tpid, sizeof(h->vlan_tpid));
 	memcpy(h->vlan_tci, pi->vlan_tci, sizeof(h->vlan_tci));
@@ -44,8 +45,13 @@ reply_of(const struct rte_mbuf *m, const struct mr_pkt_info *pi,
 	h->dport = pi->sport;
 }
 
-/* Send a fixed frame built in v back along r. */
-static void
+/*
+ * Send a fixed frame built in v back along r. Replies come from the RX pool,
+ * not from the header pool that fan-outs drain, so that a REJECT OVERLOADED
+ * still goes out when copies are what exhausted the buffers. Returns 1 if
+ * the reply was queued, 0 if it was dropped (and counted).
+ */
+static int
 reply_frame(struct mr_worker *w, const struct mr_reply *r,
 	    const struct mr_frame_view *v)
 {
@@ -57,12 +63,16 @@ reply_frame(struct mr_worker *w, const struct mr_reply *r,
 	/* encode the frame alone, skipping the datagram header */
 	mr_enc_begin(&e, buf, sizeof(buf), 0);
 	if (mr_enc_frame(&e, v, NULL, NULL, 0) != 0)
-		return;
+		return 0;
 	mr_tmpl_init_frame(&t, buf + sizeof(struct mr_dgram_hdr),
 			   e.len - sizeof(struct mr_dgram_hdr), 0, 0);
+	t.reply = 1;
 	ret = mr_send(w, r->port, &r->l2l4, &t, 0, 0);
-	if (ret != 0)
+	if (ret != 0) {
 		w->st.drops[ret]++;
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -82,8 +92,7 @@ send_ack(struct mr_worker *w, const struct mr_reply *r,
 		.ts = ts,
 	};
 
-	reply_frame(w, r, &a);
-	w->st.acks++;
+	w->st.acks += reply_frame(w, r, &a);
 }
 
 static void
@@ -101,8 +110,7 @@ send_reject(struct mr_worker *w, const struct mr_reply *r,
 		.ts = mr_clock_ns(&w->relay->clock, w->now),
 	};
 
-	reply_frame(w, r, &a);
-	w->st.rejects[reason]++;
+	w->st.rejects[reason] += reply_frame(w, r, &a);
 }
 
 /* ---------------------------------------------------------------- MSG */
@@ -208,8 +216,8 @@ handle_msg(struct mr_worker *w, struct rte_mbuf *m,
 	if (g != NULL) {
 		struct mr_gseq *gs = &w->gseq[gpos];
 
-		if (gs->id != g->id) {
-			/* a position reused by another group */
+		if (gs->seq == 0 || gs->id != g->id) {
+			/* first use, or a position reused by another group */
 			gs->id = g->id;
 			gs->seq = w->seq_base;
 		}
@@ -347,7 +355,7 @@ mr_relay_frame(struct mr_worker *w, struct rte_mbuf *m,
 	case MR_FT_MSG:
 		if (v->flags & MR_MSG_F_RELAYED)
 			break;
-		reply_of(m, pi, &r);
+		reply_of(w, m, pi, &r);
 		owner = msg_owner(w, v);
 		if (owner == w->idx)
 			handle_owned(w, m, v, &r);
@@ -360,12 +368,11 @@ mr_relay_frame(struct mr_worker *w, struct rte_mbuf *m,
 		handle_receipt(w, v);
 		return;
 	case MR_FT_PING:
-		reply_of(m, pi, &r);
+		reply_of(w, m, pi, &r);
 		p = *v;
 		p.type = MR_FT_PONG;
 		p.ts = mr_clock_ns(&w->relay->clock, w->now);
-		reply_frame(w, &r, &p);
-		w->st.pongs++;
+		w->st.pongs += reply_frame(w, &r, &p);
 		return;
 	case MR_FT_NAK:
 		w->st.drops[MR_DROP_DP_NAK_NO_HISTORY]++;

@@ -40,6 +40,7 @@ struct mr_port_info {
 	struct rte_ether_addr mac;
 	uint8_t present;
 	uint8_t tx_multiseg;	/* can send chained mbufs */
+	uint16_t mtu;		/* largest IP packet it sends */
 };
 
 /*

@@ -46,6 +46,7 @@ struct mr_wstats {
 	uint64_t handed_over;		/* frames sent to their owner worker */
 	uint64_t taken_over;		/* frames received from another worker */
 	uint64_t fanout_steps;		/* fan-out chunks that yielded to RX */
+	uint64_t fanout_stalls;		/* fan-outs paused: no mbuf for a copy */
 	uint64_t max_rx_gap_tsc;	/* longest time between two RX polls */
 	uint64_t port_rx[MR_MAX_PORTS];
 	uint64_t port_tx[MR_MAX_PORTS];
@@ -69,7 +70,7 @@ struct mr_txq {
 /* Sequence state of a group conversation, by group position. */
 struct mr_gseq {
 	uint64_t id;			/* group id the counter belongs to */
-	uint64_t seq;			/* last assigned */
+	uint64_t seq;			/* last assigned; 0: unused (any id) */
 };
 
 struct mr_fanout;
@@ -102,6 +103,7 @@ struct mr_worker {
 	/* pending fan-outs, FIFO */
 	struct mr_fanout *fq;
 	uint32_t fq_head, fq_tail;
+	uint8_t stalled;		/* a fan-out found no mbuf this loop */
 	struct mr_txq txq[MR_MAX_PORTS];
 	struct mr_wstats st;
 } __rte_cache_aligned;
