@@ -333,14 +333,17 @@ h_group_set(void *arg, uint16_t type, const void *body, uint32_t len,
 	return applied(d, ret, del ? "group del" : "group set");
 }
 
+/* A group as the API shows it: max_members 0 means the default, as set. */
 static void
-group_info(const struct mr_group *g, struct mr_api_group *o)
+group_info(const struct mrelayd *d, const struct mr_group *g,
+	   struct mr_api_group *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = g->id;
 	o->policy = g->policy;
-	o->max_members = g->max_members;
+	o->max_members = g->max_default ? 0 : g->max_members;
 	o->nmembers = g->n;
+	o->next_seq = mr_seq_group_next(d, g->id);
 }
 
 static int
@@ -360,8 +363,7 @@ h_group_show(void *arg, uint16_t type, const void *body, uint32_t len,
 	g = mr_tables_group(d->tables, q.id);
 	if (g == NULL)
 		return -ENOENT;
-	group_info(g, &gi);
-	gi.next_seq = mr_seq_group_next(d, g->id);
+	group_info(d, g, &gi);
 	if (mr_ctl_out_append(out, &gi, sizeof(gi)) != 0)
 		return -ENOMEM;
 	room = (MR_API_MAX_BODY - sizeof(gi)) / sizeof(*m);
@@ -414,7 +416,7 @@ h_group_list(void *arg, uint16_t type, const void *body, uint32_t len,
 	if (q.limit == 0 || q.limit > MR_API_MAX_BODY / sizeof(gi))
 		q.limit = MR_API_MAX_BODY / sizeof(gi);
 	for (i = 0; i < n && i < q.limit && ret == 0; i++) {
-		group_info(mr_tables_group(d->tables, ids[i]), &gi);
+		group_info(d, mr_tables_group(d->tables, ids[i]), &gi);
 		ret = mr_ctl_out_append(out, &gi, sizeof(gi));
 	}
 	free(ids);
@@ -478,7 +480,7 @@ h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
 	struct mrelayd *d = arg;
 	const struct mr_api_sub *s = body;
 	int del = type == MR_API_SUB_DEL;
-	uint32_t n, i;
+	uint32_t n, i, added = 0;
 	int ret;
 
 	if ((ret = batch(len, sizeof(*s), &n)) != 0)
@@ -490,8 +492,9 @@ h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
 		ret = rte_hash_lookup(d->subs, &s[i]);
 		if (del && ret < 0)
 			return -ENOENT;
+		added += ret < 0;
 	}
-	if (!del && rte_hash_count(d->subs) + n >
+	if (!del && rte_hash_count(d->subs) + added >
 	    d->cfg.limits.max_subscriptions)
 		return -ENOSPC;
 	ret = mr_store_begin(d->store);

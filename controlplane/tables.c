@@ -597,6 +597,7 @@ mr_tables_group_set(struct mr_tables *t, const struct mr_api_group *in)
 	g->policy = in->policy;
 	g->max_members = in->max_members ? in->max_members :
 		t->cfg.max_group_members;
+	g->max_default = in->max_members == 0;
 	if (pos < 0) {
 		pos = rte_hash_add_key(t->groups, &in->id);
 		if (pos < 0) {
@@ -722,6 +723,7 @@ group_apply(struct mr_tables *t, int32_t pos, const struct mr_api_member *m,
 	g->id = old->id;
 	g->policy = old->policy;
 	g->max_members = old->max_members;
+	g->max_default = old->max_default;
 	for (i = 0, j = 0, k = 0; i < old->n || j < n;) {
 		uint32_t ou = i < old->n ? MR_MEMBER_USER(old->m[i]) : UINT32_MAX;
 		uint32_t cu = j < n ? MR_MEMBER_USER(chg[j]) : UINT32_MAX;

@@ -65,9 +65,10 @@ struct mr_devset {
 /* A group: sorted member array (user index << 2 | role). Immutable. */
 struct mr_group {
 	uint64_t id;
-	uint32_t max_members;
+	uint32_t max_members;	/* in force */
 	uint8_t policy;
-	uint8_t reserved[3];
+	uint8_t max_default;	/* 1: max_members is the daemon's default */
+	uint8_t reserved[2];
 	uint32_t n;
 	uint32_t refcnt;	/* workers holding it past a quiescent state */
 	uint32_t m[];

@@ -71,4 +71,4 @@ if ! ninja -C "$build" > "$build/ninja.log" 2>&1; then
 	cat "$build/ninja.log" >&2
 	exit 1
 fi
-log "built in $top/$build"
+case "$build" in /*) log "built in $build" ;; *) log "built in $top/$build" ;; esac
