@@ -2,8 +2,8 @@
  * Copyright(c) 2026 The mrelay authors
  *
  * Dataplane counters by name: one list (mr_stats_foreach) behind both
- * mrelayctl stats and DPDK telemetry, so the stock dpdk-telemetry.py client
- * reads them: /mrelay/stats (totals), /mrelay/drops (by reason),
+ * mrelayctl stats and DPDK telemetry (with "." spelled "_" there), so the
+ * stock dpdk-telemetry.py client reads them: /mrelay/stats (totals), /mrelay/drops (by reason),
  * /mrelay/workers (ids, or ",N" for one worker), /mrelay/tables (sizes).
  *
  * Telemetry callbacks run on DPDK's telemetry thread. They only read
@@ -148,10 +148,20 @@ mr_stats_foreach(const struct mrelayd *d, int wi, mr_stat_cb cb, void *arg)
 	return ret;
 }
 
+/*
+ * Telemetry names allow [A-Za-z0-9_/-] only: the "." of our counter names
+ * becomes "_" (rx.pkts -> rx_pkts, drop.tx_full -> drop_tx_full).
+ */
 static int
 tel_add(void *arg, const char *name, uint64_t v)
 {
-	return rte_tel_data_add_dict_u64(arg, name, v);
+	char n[RTE_TEL_MAX_STRING_LEN];
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof(n) - 1; i++)
+		n[i] = name[i] == '.' ? '_' : name[i];
+	n[i] = '\0';
+	return rte_tel_data_add_dict_u64(arg, n, v);
 }
 
 /* Only the drop counters, by reason name without the "drop." prefix. */
@@ -168,8 +178,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *t)
 {
 	rte_tel_data_start_dict(t);
 	rte_tel_data_add_dict_u64(t, "workers", tdaemon->nb_workers);
-	rte_tel_data_add_dict_u64(t, "ctl.requests", tdaemon->ctl_requests);
-	rte_tel_data_add_dict_u64(t, "ctl.errors", tdaemon->ctl_errors);
+	rte_tel_data_add_dict_u64(t, "ctl_requests", tdaemon->ctl_requests);
+	rte_tel_data_add_dict_u64(t, "ctl_errors", tdaemon->ctl_errors);
 	mr_stats_foreach(tdaemon, -1, tel_add, t);
 	return 0;
 }
