@@ -474,13 +474,46 @@ sub_valid(const struct mr_api_sub *s)
 }
 
 static int
+sub_ptr_cmp(const void *a, const void *b)
+{
+	return memcmp(*(const struct mr_api_sub *const *)a,
+		      *(const struct mr_api_sub *const *)b,
+		      sizeof(struct mr_api_sub));
+}
+
+/*
+ * Subscriptions the batch adds: new ones, each counted once however often
+ * the batch names it. Returns the count or -errno.
+ */
+static int64_t
+subs_new(const struct mrelayd *d, const struct mr_api_sub *s, uint32_t n)
+{
+	const struct mr_api_sub **p = malloc(n * sizeof(*p));
+	uint32_t i;
+	int64_t added = 0;
+
+	if (p == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		p[i] = &s[i];
+	qsort(p, n, sizeof(*p), sub_ptr_cmp);
+	for (i = 0; i < n; i++)
+		if ((i == 0 || sub_ptr_cmp(&p[i - 1], &p[i]) != 0) &&
+		    rte_hash_lookup(d->subs, p[i]) < 0)
+			added++;
+	free(p);
+	return added;
+}
+
+static int
 h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
       struct mr_ctl_out *out)
 {
 	struct mrelayd *d = arg;
 	const struct mr_api_sub *s = body;
 	int del = type == MR_API_SUB_DEL;
-	uint32_t n, i, added = 0;
+	int64_t added = 0;
+	uint32_t n, i;
 	int ret;
 
 	if ((ret = batch(len, sizeof(*s), &n)) != 0)
@@ -489,10 +522,13 @@ h_sub(void *arg, uint16_t type, const void *body, uint32_t len,
 		if (!sub_valid(&s[i]))
 			return -EINVAL;
 		/* adding what exists is a no-op, so an import can be re-run */
-		ret = rte_hash_lookup(d->subs, &s[i]);
-		if (del && ret < 0)
+		if (del && rte_hash_lookup(d->subs, &s[i]) < 0)
 			return -ENOENT;
-		added += ret < 0;
+	}
+	if (!del) {
+		added = subs_new(d, s, n);
+		if (added < 0)
+			return added;
 	}
 	if (!del && rte_hash_count(d->subs) + added >
 	    d->cfg.limits.max_subscriptions)

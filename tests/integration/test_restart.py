@@ -13,6 +13,10 @@
 3. mrelayd --check-config: "configuration OK" and exit 0 for a good file,
    FILE:LINE: reason and exit 1 for bad ones; a daemon given a bad file
    refuses to start with the same line.
+4. What is already at the socket path: a regular file or another user's
+   dead socket is refused and left alone, our own dead socket (a crash) is
+   replaced, a live daemon's socket is kept and the second daemon refused;
+   a path longer than sun_path is a configuration error.
 """
 
 import hashlib
@@ -20,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -309,6 +314,75 @@ def check_config_cases(d):
           % rc)
 
 
+def start_refused(d, what, needle):
+    """Start d, expect it to exit non-zero within 15 s, logging needle."""
+    d.start(wait=False)
+    rc = d.wait_exit(15)
+    if rc is None:
+        d.kill()
+        raise h.TestFailure("%s: mrelayd kept running" % what)
+    check(rc != 0, "%s: exit status %d" % (what, rc))
+    check(needle in d.log(), "%s: '%s' in the log:\n%s"
+          % (what, needle, d.log()[-800:]))
+    return rc
+
+
+def test_socket_path():
+    """What is already at the control socket path (docs/control-api.md)."""
+    d = h.Daemon("sock", start=False)
+    # a regular file: refused, left alone
+    with open(d.sock, "w") as f:
+        f.write("not a socket\n")
+    start_refused(d, "regular file at the socket path",
+                  "exists and is not a socket")
+    check_eq(open(d.sock).read(), "not a socket\n", "the file is untouched")
+    os.unlink(d.sock)
+    # a dead socket of another user: refused, left alone
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(d.sock)
+    s.close()
+    os.chown(d.sock, 65534, 65534)
+    start_refused(d, "dead socket of uid 65534",
+                  "stale socket owned by uid 65534")
+    check(os.path.exists(d.sock), "the other user's socket is left")
+    os.unlink(d.sock)
+    # a dead socket of ours (a crash): removed, and the daemon starts
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(d.sock)
+    s.close()
+    d.start()
+    st = os.stat(d.sock)
+    check_eq(oct(st.st_mode & 0o777), oct(0o660), "socket mode")
+    # a live daemon's socket: a second daemon is refused, the first keeps it
+    d2 = h.Daemon("sock2", start=False)
+    cfg = open(d2.cfg).read().replace("socket: %s" % d2.sock,
+                                      "socket: %s" % d.sock)
+    with open(d2.cfg, "w") as f:
+        f.write(cfg)
+    start_refused(d2, "socket of a live daemon",
+                  "another daemon is listening on this socket")
+    check_eq(os.stat(d.sock).st_ino, st.st_ino, "the live socket is kept")
+    check_eq(d.stats()["workers"], 1, "the first daemon still answers")
+    check_eq(d.stop(), 0, "exit status")
+    check(not os.path.exists(d.sock), "socket removed at stop")
+    # a path that does not fit sun_path: a configuration error
+    long_sock = "/tmp/" + "s" * 103 + ".sock"      # 113 bytes
+    cfg = open(d.cfg).read().replace("socket: %s" % d.sock,
+                                     "socket: %s" % long_sock)
+    bad = os.path.join(d.dir, "long.yaml")
+    with open(bad, "w") as f:
+        f.write(cfg)
+    p = subprocess.run([h.MRELAYD, "--check-config", bad],
+                       capture_output=True, timeout=30)
+    err = p.stderr.decode()
+    check(p.returncode == 1 and "control.socket:" in err and
+          "over the limit of 107" in err, "socket path of 113 bytes: %r"
+          % err)
+    h.log("ok  socket path: a file or another user's dead socket refused "
+          "and left alone; our dead socket replaced; a live daemon's kept; "
+          "mode 0660; a 113-byte path refused by --check-config")
+
+
 def main():
     h.log("mrelayd %s\nmrelayctl %s" % (h.MRELAYD, h.MRELAYCTL))
     d, state = test_restart()
@@ -317,6 +391,7 @@ def main():
         check_config_cases(d)
     finally:
         d.kill()
+    test_socket_path()
 
 
 if __name__ == "__main__":
