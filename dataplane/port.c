@@ -87,8 +87,12 @@ mr_port_init(const struct mr_port_params *pp, struct rte_mempool **pools,
 						     rte_eth_dev_socket_id(pid),
 						     &txc);
 		if (ret != 0) {
-			snprintf(err, errlen, "port %s: queue %u: %s", pp->name,
-				 q, rte_strerror(-ret));
+			snprintf(err, errlen, "port %s: queue %u: %s (the RX "
+				 "queue needs %u mbufs of mempool.mbufs %u; a "
+				 "net_pcap infinite_rx capture needs one per "
+				 "packet of the capture)", pp->name, q,
+				 rte_strerror(-ret), rxd,
+				 pools[q]->size);
 			return ret;
 		}
 	}
