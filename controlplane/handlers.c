@@ -22,6 +22,7 @@
 #include <rte_log.h>
 
 #include "daemon.h"
+#include "topics.h"
 
 extern int mr_cp_logtype;
 #define CP_LOG(level, fmt, ...) \
@@ -470,7 +471,8 @@ sub_valid(const struct mr_api_sub *s)
 	size_t n = strnlen(s->pattern, MR_PATTERN_MAX);
 
 	return n > 0 && n < MR_PATTERN_MAX && s->reserved == 0 &&
-		zero(s->pattern + n, MR_PATTERN_MAX - n);
+		zero(s->pattern + n, MR_PATTERN_MAX - n) &&
+		mr_pattern_valid(s->pattern, n);	/* docs/protocol.md, 8 */
 }
 
 static int

@@ -74,6 +74,12 @@ tx_enqueue(struct mr_worker *w, uint16_t port, struct rte_mbuf *m)
 	q->n = 0;
 }
 
+/*
+ * Templates are numbered so that cached headers name the message they were
+ * built for. Per thread: each worker numbers its own (never 0).
+ */
+static RTE_DEFINE_PER_LCORE(uint64_t, tmpl_serial);
+
 /* Raw sum of the payload slice, as if it started at an even offset. */
 static uint32_t
 payload_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
@@ -114,6 +120,7 @@ mr_tmpl_init(struct mr_tmpl *t, const struct mr_frame_view *v,
 	t->rcpt_dev_off = offsetof(struct mr_msg, rcpt_device);
 	t->rcpt_user_off = offsetof(struct mr_msg, rcpt_user);
 	t->reply = 0;
+	t->serial = ++RTE_PER_LCORE(tmpl_serial);
 }
 
 void
@@ -129,6 +136,7 @@ mr_tmpl_init_frame(struct mr_tmpl *t, const void *frame, uint16_t flen,
 	t->rcpt_dev_off = rcpt_dev_off;
 	t->rcpt_user_off = rcpt_user_off;
 	t->reply = 0;
+	t->serial = ++RTE_PER_LCORE(tmpl_serial);
 }
 
 /*
@@ -180,39 +188,73 @@ mr_ep_dest(struct mr_worker *w, const struct mr_endpoint *ep,
 }
 
 /*
- * Build one packet: headers for h, the template's frame with the recipient
- * fields set, and the template's payload. Queues it on port. Returns 0 or
- * the drop reason (counted by the caller).
+ * Write the headers of a copy of t for addresses h into b (at most
+ * MR_HDR_MAX bytes): Ethernet, tags, IP, UDP, the datagram header and the
+ * frame with zero recipient fields. Fills *hh with the length, where the UDP
+ * header is, and the raw UDP checksum sum of everything but the recipient
+ * fields. Returns 0 or a drop reason.
  */
-unsigned int
-mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
-	const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
+static unsigned int
+hdr_build(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
+	  const struct mr_tmpl *t, struct mr_hdr *hh)
 {
-	uint32_t hl = mr_l2l4_len(h), udp_len, sum, room;
-	struct rte_mempool *mp = t->reply ? w->pool : w->hdr_pool;
-	struct rte_mbuf *m, *c = NULL;
+	uint32_t hl = mr_l2l4_len(h), udp_len, sum;
 	struct rte_udp_hdr *udp;
-	uint8_t *p, *f;
-	uint64_t be_user;
-	uint32_t be_dev;
-	uint16_t cs;
-	int clone;
+	uint8_t *b = hh->b;
 
 	udp_len = sizeof(*udp) + sizeof(dgram_hdr) + t->flen + t->pay_len;
 	/* the IP packet must fit the egress port's MTU */
 	if (unlikely(udp_len + (h->ip_version == 4 ? 20 : 40) >
-		     w->relay->ports[port].mtu))
+		     w->relay->ports[port].mtu || udp_len > UINT16_MAX - 40))
 		return MR_DROP_DP_TOO_LARGE;
+	mr_enc_l2l4(b, h, udp_len - sizeof(*udp));
+	udp = (struct rte_udp_hdr *)(b + hl - sizeof(*udp));
+	memcpy(b + hl, dgram_hdr, sizeof(dgram_hdr));
+	memcpy(b + hl + sizeof(dgram_hdr), t->frame, t->flen);
+	/* pseudo header + UDP header + datagram header, frame and payload */
+	sum = __rte_raw_cksum(udp, sizeof(*udp), t->frame_sum + t->pay_sum);
+	if (h->ip_version == 4)
+		sum += rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)
+					   ((uint8_t *)udp - 20), 0);
+	else
+		sum += rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)
+					   ((uint8_t *)udp - 40), 0);
+	hh->sum = sum;
+	hh->len = hl + sizeof(dgram_hdr) + t->flen;
+	hh->udp_off = hl - sizeof(*udp);
+	hh->frame_off = hl + sizeof(dgram_hdr);
+	hh->port = port;
+	return 0;
+}
+
+/*
+ * One packet from prebuilt headers hh: the headers copied, the recipient
+ * fields set, the payload copied or attached, the UDP checksum completed;
+ * queued on hh->port. Returns 0 or a drop reason (counted by the caller).
+ */
+static unsigned int
+pkt_emit(struct mr_worker *w, const struct mr_hdr *hh, const struct mr_tmpl *t,
+	 uint64_t rcpt_user, uint32_t rcpt_dev)
+{
+	struct rte_mempool *mp = t->reply ? w->pool : w->hdr_pool;
+	struct rte_mbuf *m, *c = NULL;
+	uint32_t sum = hh->sum, room;
+	uint64_t be_user;
+	uint32_t be_dev;
+	uint8_t *p, *f;
+	uint16_t cs;
+	int clone;
+
 	/* zero copy for large payloads in one segment, on ports with chains */
 	clone = t->pay_len > MR_COPY_THRESHOLD &&
-		w->relay->ports[port].tx_multiseg &&
+		w->relay->ports[hh->port].tx_multiseg &&
 		t->pay_off + t->pay_len <= t->src->data_len;
-	room = hl + sizeof(dgram_hdr) + t->flen + (clone ? 0 : t->pay_len);
+	room = hh->len + (clone ? 0 : t->pay_len);
 	if (room > (uint32_t)rte_pktmbuf_data_room_size(mp) -
 	    RTE_PKTMBUF_HEADROOM)
 		mp = w->pool;
 	if (unlikely(room > (uint32_t)rte_pktmbuf_data_room_size(mp) -
-		     RTE_PKTMBUF_HEADROOM || udp_len > UINT16_MAX - 40))
+		     RTE_PKTMBUF_HEADROOM))
 		return MR_DROP_DP_TOO_LARGE;
 	m = rte_pktmbuf_alloc(mp);
 	if (unlikely(m == NULL))
@@ -230,12 +272,8 @@ mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
 	}
 
 	p = rte_pktmbuf_mtod(m, uint8_t *);
-	mr_enc_l2l4(p, h, udp_len - sizeof(*udp));
-	udp = (struct rte_udp_hdr *)(p + hl - sizeof(*udp));
-	memcpy(p + hl, dgram_hdr, sizeof(dgram_hdr));
-	f = p + hl + sizeof(dgram_hdr);
-	memcpy(f, t->frame, t->flen);
-	sum = t->frame_sum + t->pay_sum;
+	rte_memcpy(p, hh->b, hh->len);
+	f = p + hh->frame_off;
 	/* recipient fields: zero in the template, so add their sums */
 	if (t->rcpt_user_off != 0) {
 		be_user = rte_cpu_to_be_64(rcpt_user);
@@ -260,21 +298,61 @@ mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
 		if (src != f + t->flen)
 			rte_memcpy(f + t->flen, src, t->pay_len);
 	}
-
-	/* UDP checksum: pseudo header + UDP header + the shared sums */
-	sum = __rte_raw_cksum(udp, sizeof(*udp), sum);
-	if (h->ip_version == 4)
-		sum += rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)
-					   (p + hl - sizeof(*udp) - 20), 0);
-	else
-		sum += rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)
-					   (p + hl - sizeof(*udp) - 40), 0);
 	cs = ~__rte_raw_cksum_reduce(sum);
-	udp->dgram_cksum = cs == 0 ? 0xffff : cs;
+	((struct rte_udp_hdr *)(p + hh->udp_off))->dgram_cksum =
+		cs == 0 ? 0xffff : cs;
 
 	w->st.tx_bytes += m->pkt_len;
-	tx_enqueue(w, port, m);
+	tx_enqueue(w, hh->port, m);
 	return 0;
+}
+
+unsigned int
+mr_send(struct mr_worker *w, uint16_t port, const struct mr_l2l4 *h,
+	const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
+{
+	struct mr_hdr hh;
+	unsigned int r;
+
+	r = hdr_build(w, port, h, t, &hh);
+	return r != 0 ? r : pkt_emit(w, &hh, t, rcpt_user, rcpt_dev);
+}
+
+/*
+ * A copy of the fan-out template t to device rcpt_dev of rcpt_user at ep.
+ * The headers for one endpoint are the same for every copy of a message,
+ * so they are built once per (message, endpoint) and kept in the worker's
+ * per-endpoint cache, checked against the endpoint object and its
+ * resolved MAC. Returns 0 or a drop reason (not counted).
+ */
+static unsigned int
+copy_to_ep(struct mr_worker *w, const struct mr_endpoint *ep,
+	   const struct mr_tmpl *t, uint64_t rcpt_user, uint32_t rcpt_dev)
+{
+	struct mr_hdr *hh;
+	struct mr_l2l4 h;
+	uint64_t mac = 0;
+	unsigned int r;
+	uint16_t port;
+
+	if (ep == NULL)
+		return MR_DROP_DP_ENDPOINT_GONE;
+	hh = &w->ephdr[ep->id];
+	if (!ep->has_mac)
+		mac = __atomic_load_n(&w->relay->neigh[ep->id].mac,
+				      __ATOMIC_RELAXED);
+	if (hh->serial != t->serial || hh->ep != ep || hh->mac != mac) {
+		hh->serial = 0;
+		r = mr_ep_dest(w, ep, &h, &port);
+		if (r == 0)
+			r = hdr_build(w, port, &h, t, hh);
+		if (r != 0)
+			return r;
+		hh->serial = t->serial;
+		hh->ep = ep;
+		hh->mac = mac;
+	}
+	return pkt_emit(w, hh, t, rcpt_user, rcpt_dev);
 }
 
 unsigned int
@@ -336,18 +414,15 @@ user_copies(struct mr_worker *w, struct mr_fanout *f, uint32_t u,
 	uint64_t uid = t->user_ids[u];
 	uint32_t made = 0;
 
-	struct mr_l2l4 h;
 	unsigned int r;
-	uint16_t port;
 
 	for (; ds != NULL && *di < ds->n && made < budget; (*di)++) {
 		const struct mr_dev *d = &ds->d[*di];
 
 		if (u == f->skip_u && d->device == f->skip_dev)
 			continue;
-		r = mr_ep_dest(w, mr_tables_endpoint(t, d->ep), &h, &port);
-		if (r == 0)
-			r = mr_send(w, port, &h, &f->t, uid, d->device);
+		r = copy_to_ep(w, mr_tables_endpoint(t, d->ep), &f->t, uid,
+			       d->device);
 		if (unlikely(r == MR_DROP_DP_NO_MBUF)) {
 			/* out of buffers: this copy is retried next loop,
 			 * once TX has given some back, not dropped */

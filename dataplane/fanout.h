@@ -31,7 +31,29 @@ struct mr_tmpl {
 	uint16_t rcpt_dev_off;		/* 0: not patched per copy */
 	uint16_t rcpt_user_off;		/* 0: not patched per copy */
 	uint8_t reply;			/* from the RX pool (replies) */
+	uint64_t serial;		/* names the template for header caches */
 	uint8_t frame[sizeof(struct mr_msg) + MR_SUBJECT_MAX];
+};
+
+/* Ethernet + 2 tags + IPv6 + UDP + datagram header + MSG with subject */
+#define MR_HDR_MAX	(22 + 40 + 8 + 8 + sizeof(struct mr_msg) + MR_SUBJECT_MAX)
+
+/*
+ * The headers of a copy for one destination, ready to be copied into each
+ * packet: bytes, where the UDP header and the frame are, and the UDP
+ * checksum sum without the recipient fields. In the per-endpoint cache,
+ * also what they were built for.
+ */
+struct mr_hdr {
+	uint64_t serial;		/* template (message) */
+	const struct mr_endpoint *ep;	/* endpoint object */
+	uint64_t mac;			/* resolved MAC word, 0 if static */
+	uint32_t sum;
+	uint16_t port;
+	uint16_t len;
+	uint16_t udp_off;
+	uint16_t frame_off;
+	uint8_t b[MR_HDR_MAX];
 };
 
 /* One pending fan-out: a message and a cursor over its recipients. */

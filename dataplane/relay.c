@@ -447,8 +447,12 @@ mr_relay_worker_init(struct mr_worker *w, uint32_t dedup_entries,
 	w->fq = rte_zmalloc_socket("mr_fanout",
 		MR_FANOUT_QUEUE * sizeof(*w->fq), RTE_CACHE_LINE_SIZE,
 		p.socket_id);
+	w->ephdr = rte_zmalloc_socket("mr_ephdr", (size_t)
+		w->tables->cfg.max_endpoints * sizeof(*w->ephdr),
+		RTE_CACHE_LINE_SIZE, p.socket_id);
 	if (w->convs == NULL || w->conv_seq == NULL || w->gseq == NULL ||
-	    w->fq == NULL || mr_dedup_init(&w->dedup, dedup_entries) != 0) {
+	    w->fq == NULL || w->ephdr == NULL ||
+	    mr_dedup_init(&w->dedup, dedup_entries) != 0) {
 		mr_relay_worker_fini(w);
 		return -ENOMEM;
 	}
@@ -464,9 +468,11 @@ mr_relay_worker_fini(struct mr_worker *w)
 	rte_free(w->conv_seq);
 	rte_free(w->gseq);
 	rte_free(w->fq);
+	rte_free(w->ephdr);
 	mr_dedup_fini(&w->dedup);
 	w->convs = NULL;
 	w->conv_seq = NULL;
 	w->gseq = NULL;
 	w->fq = NULL;
+	w->ephdr = NULL;
 }

@@ -74,6 +74,7 @@ struct mr_gseq {
 };
 
 struct mr_fanout;
+struct mr_hdr;
 struct mr_tables;
 
 struct mr_worker {
@@ -105,6 +106,7 @@ struct mr_worker {
 	uint32_t fq_head, fq_tail;
 	uint8_t stalled;		/* a fan-out found no mbuf this loop */
 	struct mr_txq txq[MR_MAX_PORTS];
+	struct mr_hdr *ephdr;		/* [max_endpoints]: copy headers */
 	struct mr_wstats st;
 } __rte_cache_aligned;
 

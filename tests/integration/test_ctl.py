@@ -334,9 +334,13 @@ def test_batches(d):
 def test_topics(d):
     d.ok("topic", "sub", "add", "news.sports", "1001", "1")
     d.ok("topic", "sub", "add", "news.*", "1002", "7")
-    d.ok("topic", "sub", "add", "caf\u00e9.\u00fcber", U64MAX, "4294967295")
+    d.ok("topic", "sub", "add", "chat.x_1+.>", U64MAX, "4294967295")
+    # bytes outside printable ASCII, empty tokens, '>' not last: refused
+    # by mrelayd's pattern rules (docs/protocol.md, section 8)
+    for bad in ("caf\u00e9.\u00fcber", "a..b", "a.>.b", "a*"):
+        d.refused("Invalid argument", "topic", "sub", "add", bad, "1", "1")
     want = by_sub([sub("news.sports", 1001, 1), sub("news.*", 1002, 7),
-                   sub("caf\u00e9.\u00fcber", U64MAX, 4294967295)])
+                   sub("chat.x_1+.>", U64MAX, 4294967295)])
     check_eq(by_sub(d.json("topic", "show")), want, "topic show")
     # subscribing again is a no-op (idempotent, so an import can be re-run)
     d.ok("topic", "sub", "add", "news.sports", "1001", "1")
@@ -452,7 +456,7 @@ EXPECTED_EXPORT = """\
 {"kind":"member","group":500,"user":1001,"role":"admin"}
 {"kind":"member","group":500,"user":1002,"role":"admin"}
 {"kind":"member","group":18446744073709551615,"user":41,"role":"admin"}
-{"kind":"sub","pattern":"caf\u00e9.\u00fcber","user":18446744073709551615,"device":4294967295}
+{"kind":"sub","pattern":"chat.x_1+.>","user":18446744073709551615,"device":4294967295}
 {"kind":"sub","pattern":"news.*","user":1002,"device":7}
 {"kind":"sub","pattern":"news.sports","user":1001,"device":1}
 """
