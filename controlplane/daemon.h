@@ -37,6 +37,7 @@ struct mrelayd {
 	struct mr_relay_addrs addrs;
 	struct mr_relay *relay;
 	volatile bool quit;
+	bool setup_failed;		/* the dataplane did not come up */
 	/* sequence numbers across restarts (seqstate.c) */
 	uint64_t seq_meta[3];		/* epoch, clean epoch, floor as loaded */
 	uint64_t epoch;			/* this run */

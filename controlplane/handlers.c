@@ -402,6 +402,8 @@ h_group_list(void *arg, uint16_t type, const void *body, uint32_t len,
 	if (len != sizeof(q))
 		return -EINVAL;
 	memcpy(&q, body, sizeof(q));
+	if (q.reserved != 0)
+		return -EINVAL;
 	cap = RTE_MAX(d->tables->ngroups, 1u);
 	ids = malloc(cap * sizeof(*ids));
 	if (ids == NULL)
@@ -427,6 +429,50 @@ h_group_list(void *arg, uint16_t type, const void *body, uint32_t len,
 /* -------------------------------------------------------------- members */
 
 static int
+member_idx_cmp(const void *a, const void *b, void *arg)
+{
+	const struct mr_api_member *m = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+
+	if (m[i].group != m[j].group)
+		return m[i].group < m[j].group ? -1 : 1;
+	if (m[i].user != m[j].user)
+		return m[i].user < m[j].user ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * Records of a batch apply in their order, so when a batch names the same
+ * (group, user) twice the last one wins: keep only it. m is rewritten in
+ * (group, user) order; returns the new count, or -ENOMEM.
+ */
+static int64_t
+members_last_wins(struct mr_api_member *m, uint32_t n)
+{
+	struct mr_api_member *tmp;
+	uint32_t *idx, i, k = 0;
+
+	idx = malloc((size_t)n * sizeof(*idx));
+	tmp = malloc((size_t)n * sizeof(*tmp));
+	if (idx == NULL || tmp == NULL) {
+		free(idx);
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof(*idx), member_idx_cmp, m);
+	for (i = 0; i < n; i++)
+		if (i + 1 == n || m[idx[i]].group != m[idx[i + 1]].group ||
+		    m[idx[i]].user != m[idx[i + 1]].user)
+			tmp[k++] = m[idx[i]];
+	memcpy(m, tmp, (size_t)k * sizeof(*m));
+	free(idx);
+	free(tmp);
+	return k;
+}
+
+static int
 h_member_set(void *arg, uint16_t type, const void *body, uint32_t len,
 	     struct mr_ctl_out *out)
 {
@@ -445,6 +491,14 @@ h_member_set(void *arg, uint16_t type, const void *body, uint32_t len,
 	for (i = 0; i < n; i++)
 		if (!zero(m[i].reserved, sizeof(m[i].reserved)))
 			ret = -EINVAL;
+	if (ret == 0) {
+		int64_t k = members_last_wins(m, n);
+
+		if (k < 0)
+			ret = k;
+		else
+			n = k;
+	}
 	if (ret == 0)
 		ret = mr_tables_member_check(d->tables, m, n, del);
 	if (ret == 0) {

@@ -310,16 +310,24 @@ teardown_dataplane(struct mrelayd *d)
 			continue;
 		mr_relay_worker_fini(w);
 		rte_mempool_free(w->ho_pool);
-		if (w->pool != NULL) {
-			CP_LOG(INFO, "worker %u: %u of %u mbufs back in %s", i,
-			       rte_mempool_avail_count(w->pool), w->pool->size,
-			       w->pool->name);
+		/*
+		 * After a failed start a half-set-up port may still hold RX
+		 * mbufs of the pool (and use it): no count, it would read as
+		 * a leak, and no free; the process is about to exit.
+		 */
+		if (!d->setup_failed) {
+			if (w->pool != NULL)
+				CP_LOG(INFO, "worker %u: %u of %u mbufs back "
+				       "in %s", i,
+				       rte_mempool_avail_count(w->pool),
+				       w->pool->size, w->pool->name);
+			if (w->hdr_pool != NULL)
+				CP_LOG(INFO, "worker %u: %u of %u mbufs back "
+				       "in %s", i,
+				       rte_mempool_avail_count(w->hdr_pool),
+				       w->hdr_pool->size, w->hdr_pool->name);
 			rte_mempool_free(w->pool);
 		}
-		if (w->hdr_pool != NULL)
-			CP_LOG(INFO, "worker %u: %u of %u mbufs back in %s", i,
-			       rte_mempool_avail_count(w->hdr_pool),
-			       w->hdr_pool->size, w->hdr_pool->name);
 		rte_mempool_free(w->hdr_pool);
 		rte_free(w);
 	}
@@ -392,6 +400,7 @@ run(struct mrelayd *d, const char *config)
 	    setup_dataplane(d, err, sizeof(err)) != 0 ||
 	    mr_seq_seed(d) != 0) {
 		CP_LOG(ERR, "%s", err);
+		d->setup_failed = true;
 		goto out;
 	}
 	if (mr_ctl_open(&d->ctl, d->cfg.control.socket, d->cfg.control.mode,
@@ -409,6 +418,7 @@ run(struct mrelayd *d, const char *config)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* a closed terminal: stop cleanly */
 	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 0; i < d->nb_workers; i++) {
@@ -511,6 +521,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ret = run(&daemon_state, config);
-	rte_eal_cleanup();
+	/*
+	 * A port whose setup failed half way is not closed: DPDK 22.11's
+	 * net_pcap crashes closing one (a port with queues never set up), and
+	 * rte_eal_cleanup() would close it. Exit with the error instead.
+	 */
+	if (!daemon_state.setup_failed)
+		rte_eal_cleanup();
 	return ret;
 }

@@ -105,6 +105,7 @@ mr_stats_foreach(const struct mrelayd *d, int wi, mr_stat_cb cb, void *arg)
 		{"nd.replies", WOFF(nd_replies)},
 		{"echo.replies", WOFF(echo_replies)},
 		{"neigh.solicits", WOFF(solicits)},
+		{"neigh.answers", WOFF(neigh_in)},
 		{"handover.out", WOFF(handed_over)},
 		{"handover.in", WOFF(taken_over)},
 		{"fanout.yields", WOFF(fanout_steps)},

@@ -106,10 +106,13 @@ arp_input(struct mr_worker *w, struct rte_mbuf *m,
 	learn(w, 4, (const uint8_t *)&a->arp_data.arp_sip,
 	      &a->arp_data.arp_sha);
 	tip = a->arp_data.arp_tip;
+	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY)) {
+		w->st.neigh_in++;
+		return MR_DROP_NONE;
+	}
 	if (a->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) ||
 	    !mr_relay_is_ours(w->addrs, 4, (const uint8_t *)&tip))
-		return a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) ?
-			MR_DROP_NONE : MR_DROP_ARP_UNHANDLED;
+		return MR_DROP_ARP_UNHANDLED;
 	a->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 	a->arp_data.arp_tha = a->arp_data.arp_sha;
 	a->arp_data.arp_tip = a->arp_data.arp_sip;
@@ -237,9 +240,12 @@ icmp6_input(struct mr_worker *w, struct rte_mbuf *m,
 			       ic[0] == ND_NS ? ND_OPT_SLLA : ND_OPT_TLLA);
 		if (ll != NULL)
 			learn(w, 6, ic[0] == ND_NS ? pi->src : ic + 8, ll);
-		if (ic[0] == ND_NA || !mr_relay_is_ours(w->addrs, 6, ic + 8))
-			return ic[0] == ND_NA ? MR_DROP_NONE :
-				MR_DROP_ICMP_UNHANDLED;
+		if (ic[0] == ND_NA) {
+			w->st.neigh_in++;
+			return MR_DROP_NONE;
+		}
+		if (!mr_relay_is_ours(w->addrs, 6, ic + 8))
+			return MR_DROP_ICMP_UNHANDLED;
 		if (ll == NULL)
 			return MR_DROP_ICMP_UNHANDLED;	/* DAD: not answered */
 		na = rte_pktmbuf_alloc(w->pool);

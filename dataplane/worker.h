@@ -43,6 +43,8 @@ struct mr_wstats {
 	uint64_t nd_replies;
 	uint64_t echo_replies;
 	uint64_t solicits;		/* ARP/ND requests for endpoints */
+	uint64_t neigh_in;		/* ARP replies / NAs received (learnt
+					 * if from an endpoint) */
 	uint64_t handed_over;		/* frames sent to their owner worker */
 	uint64_t taken_over;		/* frames received from another worker */
 	uint64_t fanout_steps;		/* fan-out chunks that yielded to RX */

@@ -67,6 +67,31 @@ flush(struct ctx *ctx, struct batch *b, const char *name)
 	return EXIT_OK;
 }
 
+/*
+ * One line of at most size - 2 bytes into buf (NUL-terminated, newline
+ * kept). Returns its length, -1 at the end, -2 for a longer line (read no
+ * further: a file of one endless line must not fill the memory), -3 for a
+ * NUL byte in the line.
+ */
+static ssize_t
+read_line(FILE *f, char *buf, size_t size)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc_unlocked(f)) != EOF) {
+		if (len == size - 2)
+			return -2;
+		if (c == '\0')
+			return -3;
+		buf[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[len] = '\0';
+	return len == 0 && c == EOF ? -1 : (ssize_t)len;
+}
+
 /* Read every line; when send, also batch and send them. */
 static int
 import_pass(struct ctx *ctx, FILE *f, const char *name, int send,
@@ -74,16 +99,20 @@ import_pass(struct ctx *ctx, FILE *f, const char *name, int send,
 {
 	unsigned long line_no = 0;
 	struct mr_record rec;
-	char *line = NULL, err[256];
-	size_t cap = 0;
+	char line[MR_RECORD_LINE_MAX + 2], err[256];
 	ssize_t len;
 	int rc = EXIT_OK;
 
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = read_line(f, line, sizeof(line))) != -1) {
 		line_no++;
-		if ((size_t)len != strlen(line)) {
-			fprintf(stderr, "mrelayctl: %s:%lu: NUL byte in line\n",
-				name, line_no);
+		if (len < 0) {
+			if (len == -2)
+				fprintf(stderr, "mrelayctl: %s:%lu: line longer "
+					"than %d bytes\n", name, line_no,
+					MR_RECORD_LINE_MAX);
+			else
+				fprintf(stderr, "mrelayctl: %s:%lu: NUL byte in "
+					"line\n", name, line_no);
 			rc = EXIT_USAGE;
 			break;
 		}
@@ -123,7 +152,6 @@ import_pass(struct ctx *ctx, FILE *f, const char *name, int send,
 	}
 	if (rc == EXIT_OK && send)
 		rc = flush(ctx, b, name);
-	free(line);
 	return rc;
 }
 
