@@ -78,7 +78,8 @@ def main():
         g.reap(gp, 30)
         if rep is None:
             sys.exit("bench-latency: no report from mrelay-gen (%s)" % phase)
-        drops = sum(v for k, v in st.items() if k.startswith("drop."))
+        drops = {k[5:]: v for k, v in st.items()
+                 if k.startswith("drop.") and v}
         rows.append((phase, rep, drops))
         if phase == "max":
             half = int(rep["rates"]["ingress_msgs_per_s"] / 2)
@@ -95,18 +96,20 @@ def main():
            "machine's TSC." % (now, os.cpu_count(), platform.processor() or
                                platform.machine(), " ".join(load)), "",
            "| run | offered msgs/s | msgs/s | copies/s | p50 us | p99 us | "
-           "p99.9 us | max us | verdict | relay drops |",
+           "p99.9 us | max us | verdict | relay drops by reason |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for phase, rep, drops in rows:
         lat = rep["latency_ns"]
         out.append("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %s "
-                   "| %d |" % ("closed loop (max)" if phase == "max" else
+                   "| %s |" % ("closed loop (max)" if phase == "max" else
                                "half of max", "max" if phase == "max" else
                                str(half), rep["rates"]["ingress_msgs_per_s"],
                                rep["rates"]["egress_copies_per_s"],
                                lat["p50"] / 1e3, lat["p99"] / 1e3,
                                lat["p99_9"] / 1e3, lat["max"] / 1e3,
-                               rep["verdict"], drops))
+                               rep["verdict"], ", ".join(
+                                   "%s %d" % kv for kv in sorted(drops.items()))
+                               or "none"))
     p99 = rows[1][1]["latency_ns"]["p99"] / 1e3
     out += ["", "Target: p99 at most 20 us at half the maximum rate: %s "
             "(p99 %.1f us)." % ("met" if p99 <= 20 else "**not met**", p99),
