@@ -894,11 +894,16 @@ dispatch(void *arg, uint16_t type, const void *body, uint32_t len,
 	 struct mr_ctl_out *out)
 {
 	struct mrelayd *d = arg;
-	int ret = handlers[type](arg, type, body, len, out);
+	int ret;
 
+	d->tables->refused = NULL;
+	ret = handlers[type](arg, type, body, len, out);
 	d->ctl_requests++;
 	if (ret != 0)
 		d->ctl_errors++;
+	if (ret == -ENOSPC && d->tables->refused != NULL)
+		CP_LOG(NOTICE, "request type %u refused: %s reached", type,
+		       d->tables->refused);
 	return ret;
 }
 

@@ -207,6 +207,17 @@ mr_tables_free(struct mr_tables *t)
 	free(t);
 }
 
+/*
+ * Note why a check refused a change, for the log: which limit. The tables
+ * are the control thread's alone, so a static string pointer is enough.
+ */
+static int
+refuse(const struct mr_tables *t, int err, const char *why)
+{
+	((struct mr_tables *)(uintptr_t)t)->refused = why;
+	return err;
+}
+
 /* ---------------------------------------------------------------- names */
 
 static int
@@ -268,7 +279,7 @@ mr_tables_endpoint_check(const struct mr_tables *t,
 			added++;
 	}
 	if (t->nendpoints + added > t->cfg.max_endpoints)
-		return -ENOSPC;
+		return refuse(t, -ENOSPC, "limits.max_endpoints");
 	return 0;
 }
 
@@ -411,33 +422,60 @@ dev_find(const struct mr_devset *ds, uint32_t device)
 	return -1;
 }
 
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct values among ids[0..n) (sorted in place). */
+static uint64_t
+count_distinct(uint64_t *ids, uint64_t n)
+{
+	uint64_t i, k = 0;
+
+	qsort(ids, n, sizeof(*ids), u64_cmp);
+	for (i = 0; i < n; i++)
+		k += i == 0 || ids[i] != ids[i - 1];
+	return k;
+}
+
 int
 mr_tables_device_check(const struct mr_tables *t,
 		       const struct mr_api_device *d, uint32_t n, int del)
 {
-	uint32_t i, newu = 0;
+	uint64_t newu = 0, *nu;
+	uint32_t i;
 	int32_t u;
+	int ret = 0;
 
-	for (i = 0; i < n; i++) {
+	/* a new user with several devices in the batch is one user more */
+	nu = malloc(RTE_MAX(n, 1u) * sizeof(*nu));
+	if (nu == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n && ret == 0; i++) {
 		u = mr_tables_user(t, d[i].user);
 		if (del) {
 			if (u < 0 || dev_find(t->devs[u], d[i].device) < 0)
-				return -ENOENT;
+				ret = -ENOENT;
 			continue;
 		}
 		if (mr_tables_endpoint_find(t, d[i].endpoint) == MR_NO_ENDPOINT)
-			return -ENOENT;
-		if (u < 0) {
-			newu++;
-		} else if (dev_find(t->devs[u], d[i].device) < 0 &&
-			   t->devs[u] != NULL &&
-			   t->devs[u]->n >= t->cfg.max_devices_per_user) {
-			return -ENOSPC;
-		}
+			ret = -ENOENT;
+		else if (u < 0)
+			nu[newu++] = d[i].user;
+		else if (dev_find(t->devs[u], d[i].device) < 0 &&
+			 t->devs[u] != NULL &&
+			 t->devs[u]->n >= t->cfg.max_devices_per_user)
+			ret = refuse(t, -ENOSPC, "limits.max_devices_per_user");
 	}
-	if ((uint64_t)rte_hash_count(t->users) + newu > t->cfg.max_users)
-		return -ENOSPC;
-	return 0;
+	if (ret == 0 && (uint64_t)rte_hash_count(t->users) +
+	    count_distinct(nu, newu) > t->cfg.max_users)
+		ret = refuse(t, -ENOSPC, "limits.max_users");
+	free(nu);
+	return ret;
 }
 
 int
@@ -460,7 +498,7 @@ mr_tables_device_set(struct mr_tables *t, uint64_t user, uint32_t device,
 	n = (old ? old->n : 0) + (k < 0);
 	if (n > t->cfg.max_devices_per_user) {
 		user_gc(t, u);
-		return -ENOSPC;
+		return refuse(t, -ENOSPC, "limits.max_devices_per_user");
 	}
 	ds = malloc(sizeof(*ds) + n * sizeof(ds->d[0]));
 	if (ds == NULL) {
@@ -570,10 +608,10 @@ mr_tables_group_check(const struct mr_tables *t,
 		if (cur == NULL)
 			added++;
 		else if (g[i].max_members != 0 && cur->n > g[i].max_members)
-			return -ENOSPC;
+			return refuse(t, -ENOSPC, "the group's member limit is below its size");
 	}
 	if ((uint64_t)t->ngroups + added > t->cfg.max_groups)
-		return -ENOSPC;
+		return refuse(t, -ENOSPC, "limits.max_groups");
 	return 0;
 }
 
@@ -649,40 +687,57 @@ mr_tables_member_check(const struct mr_tables *t, struct mr_api_member *m,
 		       uint32_t n, int del)
 {
 	const struct mr_group *g = NULL;
-	uint64_t added = 0, newu = 0, gadded = 0;
+	uint64_t added = 0, newu = 0, gadded = 0, *nu;
 	uint32_t i;
 	int32_t u;
+	int ret = 0;
 
+	/* a new user in several groups of the batch is one user more */
+	nu = malloc(RTE_MAX(n, 1u) * sizeof(*nu));
+	if (nu == NULL)
+		return -ENOMEM;
 	qsort(m, n, sizeof(*m), member_cmp);
 	for (i = 0; i < n; i++) {
-		if (i > 0 && member_cmp(&m[i - 1], &m[i]) == 0)
-			return -EINVAL;	/* the same pair twice in a batch */
-		if (m[i].role > MR_ROLE_READONLY)
-			return -EINVAL;
+		if ((i > 0 && member_cmp(&m[i - 1], &m[i]) == 0) ||
+		    m[i].role > MR_ROLE_READONLY) {
+			ret = -EINVAL;	/* the same pair twice, or a bad role */
+			goto out;
+		}
 		if (i == 0 || m[i].group != m[i - 1].group) {
 			g = mr_tables_group(t, m[i].group);
-			if (g == NULL)
-				return -ENOENT;
+			if (g == NULL) {
+				ret = -ENOENT;
+				goto out;
+			}
 			gadded = 0;
 		}
 		u = mr_tables_user(t, m[i].user);
 		if (del) {
-			if (u < 0 || mr_group_role(g, u) < 0)
-				return -ENOENT;
+			if (u < 0 || mr_group_role(g, u) < 0) {
+				ret = -ENOENT;
+				goto out;
+			}
 			continue;
 		}
 		if (u < 0)
-			newu++;
+			nu[newu++] = m[i].user;
 		if (u < 0 || mr_group_role(g, u) < 0) {
 			added++;
-			if (g->n + ++gadded > g->max_members)
-				return -ENOSPC;
+			if (g->n + ++gadded > g->max_members) {
+				ret = refuse(t, -ENOSPC,
+					     "the group's member limit");
+				goto out;
+			}
 		}
 	}
-	if (t->nmemberships + added > t->cfg.max_memberships ||
-	    rte_hash_count(t->users) + newu > t->cfg.max_users)
-		return -ENOSPC;
-	return 0;
+	newu = count_distinct(nu, newu);
+	if (t->nmemberships + added > t->cfg.max_memberships)
+		ret = refuse(t, -ENOSPC, "limits.max_memberships");
+	else if (rte_hash_count(t->users) + newu > t->cfg.max_users)
+		ret = refuse(t, -ENOSPC, "limits.max_users");
+out:
+	free(nu);
+	return ret;
 }
 
 static int

@@ -124,6 +124,7 @@ struct mr_tables {
 	uint32_t ngroups;
 	uint32_t nendpoints;
 	struct mr_garbage *garbage;
+	const char *refused;		/* the limit the last check hit */
 };
 
 /*
