@@ -435,7 +435,14 @@ run(struct mrelayd *d, const char *config)
 		       "%s", d->nb_workers, d->nb_ports,
 		       d->cfg.control.socket);
 	while (!d->quit) {
-		mr_ctl_poll(d->ctl, 200);
+		unsigned int left = 0;
+
+		/* membership changes are logged, then merged in key order a
+		 * bounded chunk at a time (about 50 ms), between requests */
+		if (mr_store_compact(d->store, 20000, &left) != 0)
+			CP_LOG(ERR, "state database: merging the member log: "
+			       "%s", mr_store_errmsg(d->store));
+		mr_ctl_poll(d->ctl, left != 0 ? 0 : 200);
 		/* groups unpinned by finished fan-outs can be freed now */
 		if (mr_tables_pending(d->tables) != 0)
 			mr_tables_sync(d->tables);

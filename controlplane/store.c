@@ -28,6 +28,53 @@
  *  - STRICT tables with CHECK constraints, foreign keys, cell_size_check
  *    and the defensive flag: a value that does not fit its type is refused
  *    on the way in, and every row read is checked again on the way out.
+ *
+ * Member log (schema 2):
+ *  - A member put or del appends a row to member_log, whose key is its
+ *    rowid (seq), so a batch of changes fills a few new pages at the end
+ *    of it. Written to member (key (grp, user)) directly, a batch spread
+ *    over many groups dirtied one page per change, and SQLite writes every
+ *    dirty page whole to the WAL: 10,000 changes cost ~10,000 4 KiB pages
+ *    and their fsync; in the log, ~65 pages.
+ *  - Compaction (mr_store_compact) takes the oldest N rows of the log,
+ *    keeps each (grp, user)'s latest change among them, applies those to
+ *    member in key order (so each page of member is written once per
+ *    chunk however many changes fall on it) and deletes the N rows, all in
+ *    one transaction: a crash keeps either the rows or their merge. Later
+ *    rows of the same key stay in the log and still win. Large chunks
+ *    (100k-500k rows) amortize the pages of member over more changes.
+ *  - The log's effect is also kept in memory (struct pend, a hash table):
+ *    for each (grp, user) with rows in the log, its latest change. member
+ *    del needs it to answer -ENOENT (the log has no index: one on
+ *    (grp, user) would be written all over, like member was), group del
+ *    to skip the log when the group has nothing there, and load and export
+ *    merge it, in key order, with the rows of member. It is exact because
+ *    one process writes the database (the directory lock); a transaction's
+ *    changes to it are journaled and undone by SQLite's rollback hook,
+ *    which also sees the rollbacks SQLite makes itself (SQLITE_FULL...).
+ *    All memory is reserved before the SQL statement, so a statement that
+ *    succeeded is never left out of it.
+ *  - Why load and export merge on the fly rather than compact first:
+ *    export runs while mrelayd works and a load inside a transaction must
+ *    see it, so the log must be readable anyway; compacting there would
+ *    turn a read into a write of up to the whole member table. And why
+ *    open compacts the whole log all the same: the daemon starts with an
+ *    empty log and no memory for it, its first load is a plain scan of
+ *    member, and the copy in memory never has to be rebuilt from disk.
+ *  - Compaction frees the log's pages. While the store runs, the next log
+ *    rows take them again; at open (after merging) and close they are
+ *    given back (auto_vacuum = INCREMENTAL, set when the file is created,
+ *    and PRAGMA incremental_vacuum), so a file at rest holds live pages
+ *    only: its size is its content, and quick_check, which cannot read
+ *    meaning into a free page, sees every page (one page of garbage
+ *    anywhere is refused, tests/integration/test_restart.py). A file made
+ *    by schema 1 keeps auto_vacuum = NONE (changing it takes a VACUUM, a
+ *    rewrite of the file): it keeps up to the largest log's pages free.
+ *  - No foreign key from member_log to grp: SQLite would scan the log to
+ *    cascade every group delete (no index, see above). member put checks
+ *    the group in the same INSERT; group del deletes the group's log rows
+ *    itself, and only when the copy in memory says it has some. member
+ *    keeps its foreign key: merging a change of a missing group fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +99,9 @@
 #define CACHE_KIB	32768		/* page cache per connection */
 #define WAL_KEEP	67108864	/* WAL bytes kept after a checkpoint */
 #define EXPORT_SLOTS	4
+#define COMPACT_OPEN	262144		/* log rows a transaction at open */
+#define PEND_MIN_SLOTS	1024		/* smallest hash table of struct pend */
+#define PEND_DEL	(-1)		/* struct pend role: deleted */
 #define CURSOR_SHIFT	56
 #define CURSOR_ORD	((UINT64_C(1) << CURSOR_SHIFT) - 1)
 #define XSTR(x)		#x
@@ -125,8 +175,27 @@ migrate_0_1(sqlite3 *db)
 	return sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
 }
 
+/*
+ * Schema version 2: the member log (see the top of this file). role NULL
+ * is a delete. Rows of member stay where they are.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE member_log ("
+	" seq INTEGER PRIMARY KEY,"
+	" grp INTEGER NOT NULL,"
+	" user INTEGER NOT NULL,"
+	" role INTEGER CHECK (role BETWEEN 0 AND 2)"
+	") STRICT;";
+
+static int
+migrate_1_2(sqlite3 *db)
+{
+	return sqlite3_exec(db, schema_v2, NULL, NULL, NULL);
+}
+
 static int (*const migrations[MR_STORE_SCHEMA_VERSION])(sqlite3 *db) = {
 	migrate_0_1,
+	migrate_1_2,
 };
 
 #define EP_COLS "name, id, ip_version, addr, udp_port, vlan, port_id, mac"
@@ -146,6 +215,8 @@ enum stmt_id {
 	S_BEGIN, S_BEGIN_READ, S_COMMIT, S_ROLLBACK,
 	S_EP_PUT, S_EP_DEL, S_DEV_PUT, S_DEV_DEL, S_GRP_PUT, S_GRP_DEL,
 	S_MEM_PUT, S_MEM_DEL, S_SUB_ADD, S_SUB_DEL, S_SEQ_PUT, S_SEQ_ALL,
+	S_SP, S_SP_RELEASE, S_MEM_GET, S_LOG_PUT, S_LOG_DEL,
+	S_LOG_GRP_DEL, S_LOG_CHUNK, S_LOG_TRIM, S_LOG_COUNT,
 	/* Three per record kind, in enum mr_record_kind order. */
 	S_SCAN,
 	S_MAX = S_SCAN + 3 * (MR_REC_KIND_MAX - 1)
@@ -184,6 +255,20 @@ static const char *const stmt_sql[S_MAX] = {
 		"ON CONFLICT (kind, a, b) DO UPDATE "
 		"SET hwm = max(hwm, excluded.hwm)",
 	[S_SEQ_ALL] = "SELECT " SEQ_COLS " FROM seq ORDER BY kind, a, b",
+	/* One write that must succeed or fail whole, in or out of a txn. */
+	[S_SP] = "SAVEPOINT mr_write",
+	[S_SP_RELEASE] = "RELEASE mr_write",
+	[S_MEM_GET] = "SELECT 1 FROM member WHERE grp = ?1 AND user = ?2",
+	[S_LOG_PUT] = "INSERT INTO member_log (" MEM_COLS ") "
+		"SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM grp WHERE id = ?1)",
+	[S_LOG_DEL] = "INSERT INTO member_log (" MEM_COLS ") "
+		"VALUES (?1, ?2, NULL)",
+	/* A scan of the log: see mr_store_group_del(). */
+	[S_LOG_GRP_DEL] = "DELETE FROM member_log WHERE grp = ?1",
+	[S_LOG_CHUNK] = "SELECT seq, " MEM_COLS " FROM member_log "
+		"ORDER BY seq LIMIT ?1",
+	[S_LOG_TRIM] = "DELETE FROM member_log WHERE seq <= ?1",
+	[S_LOG_COUNT] = "SELECT count(*) FROM member_log",
 	SCAN(EP_COLS, "endpoint", "name", "name > ?1"),
 	SCAN(DEV_COLS, "device", "user, device", "(user, device) > (?1, ?2)"),
 	SCAN(GRP_COLS, "grp", "id", "id > ?1"),
@@ -206,9 +291,29 @@ struct export_slot {
 	union rec last;
 };
 
+/*
+ * The latest change of a (grp, user) that has rows in member_log; also a
+ * row of the log during compaction.
+ */
+struct pend {
+	uint64_t grp;
+	uint64_t user;
+	int64_t seq;		/* its row in member_log */
+	int16_t role;		/* enum mr_member_role, or PEND_DEL */
+	uint8_t used;		/* hash table slot in use */
+};
+
+/* How to undo one change of struct pend: the slot as it was. */
+struct undo {
+	uint64_t grp;
+	uint64_t user;
+	struct pend old;	/* old.used == 0: the key was absent */
+};
+
 struct mr_store {
 	sqlite3 *db;
 	int lock_fd;
+	int opened;		/* mr_store_open() succeeded */
 	int failed;		/* an I/O error in a write: refuse writes */
 	char dir[PATH_MAX];
 	char path[PATH_MAX];	/* dir/state.db */
@@ -216,7 +321,22 @@ struct mr_store {
 	sqlite3_stmt *stmt[S_MAX];
 	struct export_slot slot[EXPORT_SLOTS];
 	unsigned int next_slot;
+	/* The member log in memory (top of this file). */
+	struct pend *pend;	/* linear probing, pend_mask + 1 slots or NULL */
+	size_t pend_mask;
+	size_t pend_n;		/* keys in pend */
+	struct pend *sorted;	/* the keys in (grp, user) order, */
+	size_t sorted_n, sorted_cap;
+	int sorted_ok;		/* valid while 1 */
+	uint64_t log_rows;	/* rows in member_log */
+	/* Between mr_store_begin() and its commit or rollback. */
+	int in_txn;
+	uint64_t txn_log_rows;	/* log_rows at begin */
+	struct undo *undo;	/* the transaction's changes to pend */
+	size_t undo_n, undo_cap;
 };
+
+static int compact_open(struct mr_store *st);
 
 static inline int64_t
 enc64(uint64_t v)
@@ -330,6 +450,290 @@ exec_id(struct mr_store *st, enum stmt_id id, const char *what)
 	if (s == NULL)
 		return -EIO;
 	return run(st, s, what);
+}
+
+/* The member log in memory: struct pend by (grp, user). */
+
+static uint64_t
+pend_hash(uint64_t grp, uint64_t user)
+{
+	uint64_t x = grp * UINT64_C(0x9e3779b97f4a7c15) ^ user;
+
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	return x;
+}
+
+/* The slot of (grp, user), or the free slot where it would go. */
+static size_t
+pend_slot(const struct mr_store *st, uint64_t grp, uint64_t user)
+{
+	size_t i = (size_t)pend_hash(grp, user) & st->pend_mask;
+
+	while (st->pend[i].used &&
+	       (st->pend[i].grp != grp || st->pend[i].user != user))
+		i = (i + 1) & st->pend_mask;
+	return i;
+}
+
+static struct pend *
+pend_find(const struct mr_store *st, uint64_t grp, uint64_t user)
+{
+	struct pend *p;
+
+	if (st->pend == NULL)
+		return NULL;
+	p = &st->pend[pend_slot(st, grp, user)];
+	return p->used ? p : NULL;
+}
+
+/*
+ * Room for `keys` more keys and, inside a transaction, `undo` more undo
+ * records: called before the SQL statement, so that once the statement
+ * has succeeded, recording it cannot fail. Returns 0 or -ENOMEM.
+ */
+static int
+pend_reserve(struct mr_store *st, size_t keys, size_t undo)
+{
+	size_t slots = st->pend != NULL ? st->pend_mask + 1 : 0, want, i;
+	struct pend *old = st->pend;
+	struct undo *u;
+
+	if ((st->pend_n + keys) * 10 > slots * 7) {
+		want = slots > 0 ? 2 * slots : PEND_MIN_SLOTS;
+		while ((st->pend_n + keys) * 10 > want * 7)
+			want *= 2;
+		st->pend = calloc(want, sizeof(*st->pend));
+		if (st->pend == NULL) {
+			st->pend = old;
+			return seterr(st, -ENOMEM, "member log: out of memory");
+		}
+		st->pend_mask = want - 1;
+		for (i = 0; i < slots; i++)
+			if (old[i].used)
+				st->pend[pend_slot(st, old[i].grp,
+						   old[i].user)] = old[i];
+		free(old);
+	}
+	if (st->in_txn && st->undo_n + undo > st->undo_cap) {
+		want = st->undo_cap > 0 ? 2 * st->undo_cap : 4096;
+		while (want < st->undo_n + undo)
+			want *= 2;
+		u = realloc(st->undo, want * sizeof(*u));
+		if (u == NULL)
+			return seterr(st, -ENOMEM, "member log: out of memory");
+		st->undo = u;
+		st->undo_cap = want;
+	}
+	return 0;
+}
+
+static void
+pend_journal(struct mr_store *st, uint64_t grp, uint64_t user,
+	     const struct pend *old)
+{
+	struct undo *u;
+
+	if (!st->in_txn)
+		return;
+	u = &st->undo[st->undo_n++];
+	u->grp = grp;
+	u->user = user;
+	u->old = *old;
+}
+
+/* Free slot i, moving up the entries that probed past it. */
+static void
+pend_erase(struct mr_store *st, size_t i)
+{
+	size_t j = i, k;
+
+	for (;;) {
+		j = (j + 1) & st->pend_mask;
+		if (!st->pend[j].used)
+			break;
+		k = (size_t)pend_hash(st->pend[j].grp, st->pend[j].user) &
+		    st->pend_mask;
+		/* Entry j may fill slot i unless its home lies in (i, j]. */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			st->pend[i] = st->pend[j];
+			i = j;
+		}
+	}
+	st->pend[i].used = 0;
+	st->pend_n--;
+	st->sorted_ok = 0;
+}
+
+/* Record the latest change of (grp, user): after pend_reserve(). */
+static void
+pend_set(struct mr_store *st, uint64_t grp, uint64_t user, int64_t seq,
+	 int role)
+{
+	struct pend *p = &st->pend[pend_slot(st, grp, user)];
+
+	pend_journal(st, grp, user, p);
+	if (!p->used)
+		st->pend_n++;
+	p->grp = grp;
+	p->user = user;
+	p->seq = seq;
+	p->role = (int16_t)role;
+	p->used = 1;
+	st->sorted_ok = 0;
+}
+
+/* Forget (grp, user) if its latest change is at or before seq `upto`. */
+static void
+pend_forget(struct mr_store *st, uint64_t grp, uint64_t user, int64_t upto)
+{
+	size_t i;
+
+	if (st->pend == NULL)
+		return;
+	i = pend_slot(st, grp, user);
+	if (!st->pend[i].used || st->pend[i].seq > upto)
+		return;
+	pend_journal(st, grp, user, &st->pend[i]);
+	pend_erase(st, i);
+}
+
+/* The users of group grp in pend, into a malloc'd *users (NULL if none). */
+static int
+pend_group(struct mr_store *st, uint64_t grp, uint64_t **users, size_t *n)
+{
+	size_t i, cap = 0;
+	uint64_t *u;
+
+	*users = NULL;
+	*n = 0;
+	for (i = 0; st->pend != NULL && i <= st->pend_mask; i++) {
+		if (!st->pend[i].used || st->pend[i].grp != grp)
+			continue;
+		if (*n == cap) {
+			cap = cap > 0 ? 2 * cap : 64;
+			u = realloc(*users, cap * sizeof(*u));
+			if (u == NULL) {
+				free(*users);
+				*users = NULL;
+				return seterr(st, -ENOMEM, "group del: out of "
+					      "memory");
+			}
+			*users = u;
+		}
+		(*users)[(*n)++] = st->pend[i].user;
+	}
+	return 0;
+}
+
+/* Give the memory back once the log is empty. */
+static void
+pend_shrink(struct mr_store *st)
+{
+	if (st->pend_n > 0)
+		return;
+	free(st->pend);
+	free(st->sorted);
+	st->pend = st->sorted = NULL;
+	st->pend_mask = 0;
+	st->sorted_n = st->sorted_cap = 0;
+	st->sorted_ok = 0;
+}
+
+static int
+key_cmp(uint64_t g1, uint64_t u1, uint64_t g2, uint64_t u2)
+{
+	if (g1 != g2)
+		return g1 < g2 ? -1 : 1;
+	return u1 < u2 ? -1 : u1 > u2;
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+	int c = key_cmp(x->grp, x->user, y->grp, y->user);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* st->sorted: the keys of pend in (grp, user) order. Returns 0 or -ENOMEM. */
+static int
+pend_sorted(struct mr_store *st)
+{
+	struct pend *p;
+	size_t i, n = 0;
+
+	if (st->sorted_ok)
+		return 0;
+	if (st->pend_n > st->sorted_cap) {
+		p = realloc(st->sorted, st->pend_n * sizeof(*p));
+		if (p == NULL)
+			return seterr(st, -ENOMEM, "member log: out of memory");
+		st->sorted = p;
+		st->sorted_cap = st->pend_n;
+	}
+	for (i = 0; st->pend != NULL && i <= st->pend_mask; i++)
+		if (st->pend[i].used)
+			st->sorted[n++] = st->pend[i];
+	qsort(st->sorted, n, sizeof(*st->sorted), pend_cmp);
+	st->sorted_n = n;
+	st->sorted_ok = 1;
+	return 0;
+}
+
+/* Transactions: undo the changes to pend of one that rolled back. */
+
+static void
+txn_end(struct mr_store *st)
+{
+	st->in_txn = 0;
+	st->undo_n = 0;
+	if (st->undo_cap > 65536) {
+		free(st->undo);
+		st->undo = NULL;
+		st->undo_cap = 0;
+	}
+}
+
+static void
+txn_undo(struct mr_store *st)
+{
+	struct undo *u;
+	size_t i;
+
+	while (st->undo_n > 0) {
+		u = &st->undo[--st->undo_n];
+		i = pend_slot(st, u->grp, u->user);
+		if (u->old.used) {
+			if (!st->pend[i].used)
+				st->pend_n++;
+			st->pend[i] = u->old;
+		} else if (st->pend[i].used) {
+			pend_erase(st, i);
+		}
+	}
+	st->log_rows = st->txn_log_rows;
+	st->sorted_ok = 0;
+	txn_end(st);
+}
+
+/*
+ * sqlite3_rollback_hook(): every rollback of a transaction, whether asked
+ * for or made by SQLite after an error. Rollbacks outside mr_store_begin()
+ * (a failed autocommit write, a read snapshot, a compaction) have nothing
+ * to undo: pend changes only after their statement succeeded.
+ */
+static void
+on_rollback(void *arg)
+{
+	struct mr_store *st = arg;
+
+	if (st->in_txn)
+		txn_undo(st);
 }
 
 /*
@@ -487,6 +891,10 @@ create_db(struct mr_store *st)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL,
 				  NULL);
+	/* Before the first table, or never (top of this file). */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+				  NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = migrate(db, 0);
 	if (rc == SQLITE_OK)
@@ -575,6 +983,7 @@ configure(struct mr_store *st)
 
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_MS);
+	sqlite3_rollback_hook(st->db, on_rollback, st);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/* The first statement to read the file: garbage fails here. */
 	rc = query_text(st->db, "PRAGMA journal_mode = WAL", mode,
@@ -688,9 +1097,11 @@ open_db(struct mr_store *st)
 	if (rc != SQLITE_OK)
 		return open_failed(st, rc, "opening");
 	rc = configure(st);
-	if (rc < 0)
-		return rc;
-	return verify(st);
+	if (rc == 0)
+		rc = verify(st);
+	if (rc == 0)
+		rc = compact_open(st);
+	return rc;
 }
 
 struct mr_store *
@@ -737,6 +1148,7 @@ mr_store_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	st->errmsg[0] = '\0';
+	st->opened = 1;
 	return st;
 }
 
@@ -749,11 +1161,19 @@ mr_store_close(struct mr_store *st)
 		return;
 	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Best effort: a file with free pages is whole all the same. Not
+	 * after a failed open: that file is left as it was. */
+	if (st->opened && !st->failed)
+		sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL,
+			     NULL);
 	for (i = 0; i < S_MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	free(st->pend);
+	free(st->sorted);
+	free(st->undo);
 	free(st);
 }
 
@@ -775,7 +1195,21 @@ mr_store_begin(struct mr_store *st)
 		return rc;
 	if (!sqlite3_get_autocommit(st->db))
 		return seterr(st, -EALREADY, "a transaction is already open");
-	return exec_id(st, S_BEGIN, "begin");
+	rc = exec_id(st, S_BEGIN, "begin");
+	if (rc == 0) {
+		st->in_txn = 1;
+		st->txn_log_rows = st->log_rows;
+		st->undo_n = 0;
+	}
+	return rc;
+}
+
+/* The transaction is over without a commit: pend as it was at begin. */
+static void
+txn_gone(struct mr_store *st)
+{
+	if (st->in_txn && sqlite3_get_autocommit(st->db))
+		txn_undo(st);	/* if the rollback hook has not already */
 }
 
 int
@@ -788,17 +1222,28 @@ mr_store_commit(struct mr_store *st)
 	rc = writable(st);
 	if (rc == 0)
 		rc = exec_id(st, S_COMMIT, "commit");
-	if (rc < 0 && !sqlite3_get_autocommit(st->db))
+	if (rc == 0) {
+		txn_end(st);
+		return 0;
+	}
+	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	txn_gone(st);
 	return rc;
 }
 
 int
 mr_store_rollback(struct mr_store *st)
 {
-	if (sqlite3_get_autocommit(st->db))
+	int rc;
+
+	if (sqlite3_get_autocommit(st->db)) {
+		txn_gone(st);
 		return 0;
-	return exec_id(st, S_ROLLBACK, "rollback");
+	}
+	rc = exec_id(st, S_ROLLBACK, "rollback");
+	txn_gone(st);
+	return rc;
 }
 
 /* Common start of every write: store usable, record valid, statement. */
@@ -928,17 +1373,94 @@ mr_store_group_put(struct mr_store *st, const struct mr_api_group *grp)
 	return run(st, s, "group put");
 }
 
+/*
+ * End the savepoint of one write made of several statements: keep it
+ * (rc 0) or undo just it. Outside a transaction the savepoint was the
+ * transaction, and its release the (durable) commit. Returns rc, or the
+ * release's error.
+ */
+static int
+write_end(struct mr_store *st, int rc)
+{
+	if (rc == 0) {
+		rc = exec_id(st, S_SP_RELEASE, "commit");
+		if (rc == 0)
+			return 0;
+	}
+	if (sqlite3_get_autocommit(st->db))
+		return rc;	/* SQLite rolled it back already */
+	if (st->in_txn)
+		sqlite3_exec(st->db, "ROLLBACK TO mr_write; RELEASE mr_write",
+			     NULL, NULL, NULL);
+	else
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * The members of the group go with it: those in member by the foreign
+ * key's cascade, those in member_log by a scan of the log (it has no index
+ * on grp), made only when pend says the group has rows there.
+ */
 int
 mr_store_group_del(struct mr_store *st, uint64_t id)
 {
-	sqlite3_stmt *s;
-	int rc;
+	sqlite3_stmt *s, *ls = NULL;
+	uint64_t *users;
+	size_t n, i;
+	int rc, dropped = 0;
 
 	s = write_stmt(st, 0, NULL, S_GRP_DEL, &rc);
 	if (s == NULL)
 		return rc;
+	rc = pend_group(st, id, &users, &n);
+	if (rc == 0)
+		rc = pend_reserve(st, 0, n);
+	if (rc == 0 && n > 0 && (ls = stmt(st, S_LOG_GRP_DEL)) == NULL)
+		rc = -EIO;
+	if (rc == 0)
+		rc = exec_id(st, S_SP, "group del");
+	if (rc < 0) {
+		free(users);
+		return rc;
+	}
 	sqlite3_bind_int64(s, 1, enc64(id));
-	return del(st, s, "group del");
+	rc = del(st, s, "group del");
+	if (rc == 0 && ls != NULL) {
+		sqlite3_bind_int64(ls, 1, enc64(id));
+		rc = run(st, ls, "group del: member log");
+		dropped = sqlite3_changes(st->db);
+	}
+	rc = write_end(st, rc);
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			pend_forget(st, id, users[i], INT64_MAX);
+		st->log_rows -= (uint64_t)dropped;
+	}
+	free(users);
+	return rc;
+}
+
+/* One row of member_log for (grp, user); role PEND_DEL for a delete. */
+static int
+log_append(struct mr_store *st, sqlite3_stmt *s, uint64_t grp,
+	   uint64_t user, int role, const char *what)
+{
+	int rc;
+
+	sqlite3_bind_int64(s, 1, enc64(grp));
+	sqlite3_bind_int64(s, 2, enc64(user));
+	if (role != PEND_DEL)
+		sqlite3_bind_int(s, 3, role);
+	rc = run(st, s, what);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return seterr(st, -ENOENT, "%s: the group does not exist",
+			      what);
+	pend_set(st, grp, user, sqlite3_last_insert_rowid(st->db), role);
+	st->log_rows++;
+	return 0;
 }
 
 int
@@ -947,27 +1469,58 @@ mr_store_member_put(struct mr_store *st, const struct mr_api_member *mem)
 	sqlite3_stmt *s;
 	int rc;
 
-	s = write_stmt(st, MR_REC_MEMBER, mem, S_MEM_PUT, &rc);
+	s = write_stmt(st, MR_REC_MEMBER, mem, S_LOG_PUT, &rc);
 	if (s == NULL)
 		return rc;
-	sqlite3_bind_int64(s, 1, enc64(mem->group));
-	sqlite3_bind_int64(s, 2, enc64(mem->user));
-	sqlite3_bind_int(s, 3, mem->role);
-	return put(st, s, "member put", "the group");
+	rc = pend_reserve(st, 1, 1);
+	if (rc < 0)
+		return rc;
+	return log_append(st, s, mem->group, mem->user, mem->role,
+			  "member put");
+}
+
+/* Is (grp, user) in the member table? 1, 0 or -errno. */
+static int
+member_in_table(struct mr_store *st, uint64_t grp, uint64_t user)
+{
+	sqlite3_stmt *s = stmt(st, S_MEM_GET);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, enc64(grp));
+	sqlite3_bind_int64(s, 2, enc64(user));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sqerr(st, rc, "member del");
 }
 
 int
 mr_store_member_del(struct mr_store *st, uint64_t group, uint64_t user)
 {
+	const struct pend *p;
 	sqlite3_stmt *s;
 	int rc;
 
-	s = write_stmt(st, 0, NULL, S_MEM_DEL, &rc);
+	s = write_stmt(st, 0, NULL, S_LOG_DEL, &rc);
 	if (s == NULL)
 		return rc;
-	sqlite3_bind_int64(s, 1, enc64(group));
-	sqlite3_bind_int64(s, 2, enc64(user));
-	return del(st, s, "member del");
+	rc = pend_reserve(st, 1, 1);
+	if (rc < 0)
+		return rc;
+	/* The log's latest change of the key decides, else the table. */
+	p = pend_find(st, group, user);
+	rc = p != NULL ? p->role != PEND_DEL :
+			 member_in_table(st, group, user);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return seterr(st, -ENOENT, "member del: no such record");
+	return log_append(st, s, group, user, PEND_DEL, "member del");
 }
 
 static sqlite3_stmt *
@@ -1189,27 +1742,191 @@ scan_id(int kind, int how)
 	return (enum stmt_id)(S_SCAN + 3 * (kind - 1) + how);
 }
 
+/* Bind the key of r to a SCAN_AFTER statement of kind. */
+static void
+bind_after(sqlite3_stmt *s, int kind, const union rec *r)
+{
+	switch (kind) {
+	case MR_REC_ENDPOINT:
+		sqlite3_bind_text(s, 1, r->ep.name, -1, SQLITE_TRANSIENT);
+		break;
+	case MR_REC_DEVICE:
+		sqlite3_bind_int64(s, 1, enc64(r->dev.user));
+		sqlite3_bind_int64(s, 2, r->dev.device);
+		break;
+	case MR_REC_GROUP:
+		sqlite3_bind_int64(s, 1, enc64(r->grp.id));
+		break;
+	case MR_REC_MEMBER:
+		sqlite3_bind_int64(s, 1, enc64(r->mem.group));
+		sqlite3_bind_int64(s, 2, enc64(r->mem.user));
+		break;
+	case MR_REC_SUB:
+		sqlite3_bind_text(s, 1, r->sub.pattern, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, enc64(r->sub.user));
+		sqlite3_bind_int64(s, 3, r->sub.device);
+		break;
+	}
+}
+
+/*
+ * The records of one kind in key order. For members: the rows of member
+ * merged with the log's latest changes (st->sorted), a change replacing
+ * the row of its key, a delete hiding it.
+ */
+struct scan {
+	int kind;
+	sqlite3_stmt *s;
+	const struct pend *p, *p_end;	/* next change; end (NULL: none) */
+	struct mr_api_member row;	/* next row of member, */
+	int have_row;			/* when 1 */
+	int table_done;			/* member has no more rows */
+};
+
+static int
+scan_next_member(struct mr_store *st, struct scan *sc, union rec *r)
+{
+	const struct pend *p;
+	int rc, c;
+
+	for (;;) {
+		if (!sc->have_row && !sc->table_done) {
+			rc = sqlite3_step(sc->s);
+			if (rc == SQLITE_ROW) {
+				rc = decode(st, sc->s, MR_REC_MEMBER, r);
+				if (rc < 0)
+					return rc;
+				sc->row = r->mem;
+				sc->have_row = 1;
+			} else if (rc == SQLITE_DONE) {
+				sc->table_done = 1;
+			} else {
+				return sqerr(st, rc, "reading members");
+			}
+		}
+		if (sc->p == sc->p_end) {
+			if (!sc->have_row)
+				return 0;
+			c = -1;
+		} else if (!sc->have_row) {
+			c = 1;
+		} else {
+			c = key_cmp(sc->row.group, sc->row.user, sc->p->grp,
+				    sc->p->user);
+		}
+		memset(r, 0, sizeof(*r));
+		if (c < 0) {
+			r->mem = sc->row;
+			sc->have_row = 0;
+			return 1;
+		}
+		if (c == 0)
+			sc->have_row = 0;	/* the change replaces it */
+		p = sc->p++;
+		if (p->role == PEND_DEL)
+			continue;
+		r->mem.group = p->grp;
+		r->mem.user = p->user;
+		r->mem.role = (uint8_t)p->role;
+		return 1;
+	}
+}
+
+/* The next record into r: 1, 0 at the end, or -errno. */
+static int
+scan_next(struct mr_store *st, struct scan *sc, union rec *r)
+{
+	int rc;
+
+	if (sc->kind == MR_REC_MEMBER)
+		return scan_next_member(st, sc, r);
+	rc = sqlite3_step(sc->s);
+	if (rc == SQLITE_ROW) {
+		rc = decode(st, sc->s, sc->kind, r);
+		return rc < 0 ? rc : 1;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sqerr(st, rc, "reading the state");
+}
+
+static void
+scan_close(struct scan *sc)
+{
+	if (sc->s != NULL)
+		sqlite3_reset(sc->s);
+	sc->s = NULL;
+}
+
+/*
+ * Start a scan of kind: from the first record, after the key of `after`
+ * (if not NULL), or after skipping `skip` records. A skip is done by SQL
+ * (OFFSET) unless log changes are merged, then by reading the records.
+ */
+static int
+scan_open(struct mr_store *st, struct scan *sc, int kind,
+	  const union rec *after, uint64_t skip)
+{
+	int merge = kind == MR_REC_MEMBER && st->pend_n > 0, how, rc = 0;
+	const struct pend *lo, *hi, *mid;
+	union rec r;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->kind = kind;
+	how = after != NULL ? SCAN_AFTER :
+	      skip > 0 && !merge ? SCAN_SKIP : SCAN_ALL;
+	if (merge && (rc = pend_sorted(st)) < 0)
+		return rc;
+	sc->s = stmt(st, scan_id(kind, how));
+	if (sc->s == NULL)
+		return -EIO;
+	if (how == SCAN_AFTER)
+		bind_after(sc->s, kind, after);
+	else if (how == SCAN_SKIP)
+		sqlite3_bind_int64(sc->s, 1, (int64_t)skip);
+	if (!merge)
+		return 0;
+	lo = st->sorted;
+	hi = st->sorted + st->sorted_n;
+	sc->p_end = hi;
+	if (after != NULL) {
+		/* The first change after the key. */
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (key_cmp(mid->grp, mid->user, after->mem.group,
+				    after->mem.user) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	sc->p = lo;
+	for (; how == SCAN_ALL && skip > 0; skip--)
+		if ((rc = scan_next(st, sc, &r)) <= 0)
+			break;
+	if (rc < 0)
+		scan_close(sc);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 load_kind(struct mr_store *st, int kind, const struct mr_store_visitor *v,
 	  void *arg)
 {
-	sqlite3_stmt *s = stmt(st, scan_id(kind, SCAN_ALL));
+	struct scan sc;
 	union rec r;
 	int rc;
 
-	if (s == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = decode(st, s, kind, &r);
-		if (rc == 0)
-			rc = visit(v, kind, &r, arg);
-		if (rc < 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
+	rc = scan_open(st, &sc, kind, NULL, 0);
+	if (rc < 0)
+		return rc;
+	while ((rc = scan_next(st, &sc, &r)) > 0) {
+		rc = visit(v, kind, &r, arg);
+		if (rc < 0)
+			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : sqerr(st, rc, "load");
+	scan_close(&sc);
+	return rc;
 }
 
 static int
@@ -1281,62 +1998,38 @@ cursor_of(int kind, uint64_t ord)
 	return ((uint64_t)(kind - 1) << CURSOR_SHIFT) | ord;
 }
 
-/* Bind the key of r to a SCAN_AFTER statement of kind. */
-static void
-bind_after(sqlite3_stmt *s, int kind, const union rec *r)
-{
-	switch (kind) {
-	case MR_REC_ENDPOINT:
-		sqlite3_bind_text(s, 1, r->ep.name, -1, SQLITE_TRANSIENT);
-		break;
-	case MR_REC_DEVICE:
-		sqlite3_bind_int64(s, 1, enc64(r->dev.user));
-		sqlite3_bind_int64(s, 2, r->dev.device);
-		break;
-	case MR_REC_GROUP:
-		sqlite3_bind_int64(s, 1, enc64(r->grp.id));
-		break;
-	case MR_REC_MEMBER:
-		sqlite3_bind_int64(s, 1, enc64(r->mem.group));
-		sqlite3_bind_int64(s, 2, enc64(r->mem.user));
-		break;
-	case MR_REC_SUB:
-		sqlite3_bind_text(s, 1, r->sub.pattern, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, enc64(r->sub.user));
-		sqlite3_bind_int64(s, 3, r->sub.device);
-		break;
-	}
-}
-
 /* Position a scan of kind at ordinal ord, by key when a slot knows it. */
-static sqlite3_stmt *
-export_scan(struct mr_store *st, int kind, uint64_t ord)
+static int
+export_scan(struct mr_store *st, struct scan *sc, int kind, uint64_t ord)
 {
 	uint64_t cur = cursor_of(kind, ord);
-	sqlite3_stmt *s;
 	int i;
 
 	if (ord == 0)
-		return stmt(st, scan_id(kind, SCAN_ALL));
-	for (i = 0; i < EXPORT_SLOTS; i++) {
-		if (st->slot[i].cursor != cur)
-			continue;
-		s = stmt(st, scan_id(kind, SCAN_AFTER));
-		if (s != NULL)
-			bind_after(s, kind, &st->slot[i].last);
-		return s;
-	}
-	s = stmt(st, scan_id(kind, SCAN_SKIP));
-	if (s != NULL)
-		sqlite3_bind_int64(s, 1, (int64_t)ord);
-	return s;
+		return scan_open(st, sc, kind, NULL, 0);
+	for (i = 0; i < EXPORT_SLOTS; i++)
+		if (st->slot[i].cursor == cur)
+			return scan_open(st, sc, kind, &st->slot[i].last, 0);
+	return scan_open(st, sc, kind, NULL, ord);
 }
 
+/*
+ * A slot of the same cursor is replaced, not kept beside the new one: the
+ * same (kind, ordinal) recurs in every export, and a slot left by an
+ * earlier export of a different state would resume after a key of that
+ * state (records skipped or repeated though nothing changed meanwhile).
+ */
 static void
 export_remember(struct mr_store *st, uint64_t cursor, const union rec *last)
 {
-	struct export_slot *sl = &st->slot[st->next_slot++ % EXPORT_SLOTS];
+	struct export_slot *sl = NULL;
+	int i;
 
+	for (i = 0; i < EXPORT_SLOTS && sl == NULL; i++)
+		if (st->slot[i].cursor == cursor)
+			sl = &st->slot[i];
+	if (sl == NULL)
+		sl = &st->slot[st->next_slot++ % EXPORT_SLOTS];
 	sl->cursor = cursor;
 	sl->last = *last;
 }
@@ -1347,8 +2040,8 @@ mr_store_export(struct mr_store *st, uint64_t cursor, char *buf, size_t room,
 {
 	union rec r[2];
 	int kind, own, rc, n, cur = 0;
+	struct scan sc;
 	uint64_t ord;
-	sqlite3_stmt *s;
 
 	*used = 0;
 	*done = 0;
@@ -1360,15 +2053,10 @@ mr_store_export(struct mr_store *st, uint64_t cursor, char *buf, size_t room,
 			      cursor);
 	rc = read_begin(st, &own);
 	for (; rc == 0 && kind < MR_REC_KIND_MAX; kind++, ord = 0) {
-		s = export_scan(st, kind, ord);
-		if (s == NULL) {
-			rc = -EIO;
+		rc = export_scan(st, &sc, kind, ord);
+		if (rc < 0)
 			break;
-		}
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			rc = decode(st, s, kind, &r[cur]);
-			if (rc < 0)
-				break;
+		while ((rc = scan_next(st, &sc, &r[cur])) > 0) {
 			n = mr_record_to_json(kind, &r[cur], buf + *used,
 					      room - *used);
 			if (n == -ENOSPC && *used > 0) {
@@ -1377,7 +2065,7 @@ mr_store_export(struct mr_store *st, uint64_t cursor, char *buf, size_t room,
 					export_remember(st, cursor_of(kind, ord),
 							&r[cur ^ 1]);
 				*next_cursor = cursor_of(kind, ord);
-				sqlite3_reset(s);
+				scan_close(&sc);
 				read_end(st, own);
 				return 0;
 			}
@@ -1391,16 +2079,189 @@ mr_store_export(struct mr_store *st, uint64_t cursor, char *buf, size_t room,
 			ord++;
 			cur ^= 1;
 		}
-		sqlite3_reset(s);
-		if (rc == SQLITE_DONE)
-			rc = 0;
-		else if (rc > 0)
-			rc = sqerr(st, rc, "export");
+		scan_close(&sc);
 	}
 	read_end(st, own);
 	if (rc == 0) {
 		*done = 1;
 		*next_cursor = cursor_of(MR_REC_KIND_MAX, 0);
 	}
+	return rc;
+}
+
+/* Compaction: the member log into the member table (top of this file). */
+
+/* A row of member_log (seq, grp, user, role) into p. */
+static int
+log_row(struct mr_store *st, sqlite3_stmt *s, struct pend *p)
+{
+	int64_t role = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+	    col_u64(s, 1, &p->grp) < 0 || col_u64(s, 2, &p->user) < 0 ||
+	    (sqlite3_column_type(s, 3) != SQLITE_NULL &&
+	     col_int(s, 3, MR_ROLE_READONLY, &role) < 0))
+		return seterr(st, -EUCLEAN, "%s: a member_log row has a "
+			      "column of the wrong type: the file is corrupt "
+			      "or was edited; " ADVICE, st->path);
+	p->seq = sqlite3_column_int64(s, 0);
+	p->role = sqlite3_column_type(s, 3) == SQLITE_NULL ? PEND_DEL :
+		  (int16_t)role;
+	return 0;
+}
+
+/* Apply the change p to the member table. */
+static int
+merge_one(struct mr_store *st, const struct pend *p)
+{
+	sqlite3_stmt *s = stmt(st, p->role == PEND_DEL ? S_MEM_DEL : S_MEM_PUT);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, enc64(p->grp));
+	sqlite3_bind_int64(s, 2, enc64(p->user));
+	if (p->role != PEND_DEL)
+		sqlite3_bind_int(s, 3, p->role);
+	rc = run(st, s, "merging the member log");
+	if (rc == -ENOENT)	/* foreign key: no such group */
+		return seterr(st, -EUCLEAN, "%s: member_log has a change of "
+			      "group %" PRIu64 ", which does not exist: the "
+			      "file is corrupt or was edited; " ADVICE,
+			      st->path, p->grp);
+	return rc;
+}
+
+/*
+ * Merge the oldest max_rows rows of member_log into member and delete
+ * them, in one transaction (none may be open). Then forget in pend the
+ * keys whose latest change was among them.
+ */
+static int
+compact_chunk(struct mr_store *st, unsigned int max_rows)
+{
+	size_t n = 0, cap, i;
+	struct pend *row, *r;
+	sqlite3_stmt *s;
+	int rc, step, trimmed = 0;
+	int64_t last;
+
+	cap = st->log_rows < max_rows ? (size_t)st->log_rows + 1 : max_rows;
+	row = malloc(cap * sizeof(*row));
+	if (row == NULL)
+		return seterr(st, -ENOMEM, "merging the member log: out of "
+			      "memory");
+	rc = exec_id(st, S_BEGIN, "merging the member log");
+	if (rc < 0) {
+		free(row);
+		return rc;
+	}
+	s = stmt(st, S_LOG_CHUNK);
+	if (s == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, max_rows);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			r = realloc(row, 2 * cap * sizeof(*row));
+			if (r == NULL) {
+				rc = seterr(st, -ENOMEM, "merging the member "
+					    "log: out of memory");
+				break;
+			}
+			row = r;
+			cap *= 2;
+		}
+		rc = log_row(st, s, &row[n]);
+		if (rc < 0)
+			break;
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sqerr(st, step, "merging the member log");
+	if (rc < 0 || n == 0)
+		goto out;
+	last = row[n - 1].seq;
+	/* By key, each key's changes oldest first: its last one wins. */
+	qsort(row, n, sizeof(*row), pend_cmp);
+	for (i = 0; rc == 0 && i < n; i++)
+		if (i + 1 == n || key_cmp(row[i].grp, row[i].user,
+					  row[i + 1].grp, row[i + 1].user) != 0)
+			rc = merge_one(st, &row[i]);
+	s = rc == 0 ? stmt(st, S_LOG_TRIM) : NULL;
+	if (rc == 0 && s == NULL)
+		rc = -EIO;
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, last);
+		rc = run(st, s, "merging the member log");
+		trimmed = sqlite3_changes(st->db);
+	}
+	if (rc == 0)
+		rc = exec_id(st, S_COMMIT, "merging the member log: commit");
+out:
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		free(row);
+		return rc;
+	}
+	if (n == 0)	/* nothing read: end the empty transaction */
+		rc = exec_id(st, S_COMMIT, "merging the member log: commit");
+	for (i = 0; i < n; i++)
+		pend_forget(st, row[i].grp, row[i].user, last);
+	st->log_rows -= (uint64_t)trimmed < st->log_rows ?
+			(uint64_t)trimmed : st->log_rows;
+	pend_shrink(st);
+	free(row);
+	return rc;
+}
+
+/* At open: count the log, merge all of it, give its pages back. */
+static int
+compact_open(struct mr_store *st)
+{
+	sqlite3_stmt *s = stmt(st, S_LOG_COUNT);
+	uint64_t before;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	rc = sqlite3_step(s);
+	st->log_rows = rc == SQLITE_ROW ?
+		       (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return open_failed(st, rc, "reading the member log");
+	while (st->log_rows > 0) {
+		before = st->log_rows;
+		rc = compact_chunk(st, COMPACT_OPEN);
+		if (rc < 0)
+			return rc;
+		if (st->log_rows == before)
+			break;
+	}
+	rc = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL,
+			  NULL);
+	return rc == SQLITE_OK ? 0 : sqerr(st, rc, "freeing the log's pages");
+}
+
+int
+mr_store_compact(struct mr_store *st, unsigned int max_rows,
+		 unsigned int *left)
+{
+	int rc = 0;
+
+	if (max_rows > 0)
+		rc = writable(st);
+	if (rc == 0 && max_rows > 0 && !sqlite3_get_autocommit(st->db))
+		rc = seterr(st, -EBUSY, "compact: a transaction is open");
+	if (rc == 0 && max_rows > 0 && st->log_rows > 0)
+		rc = compact_chunk(st, max_rows);
+	if (left != NULL)
+		*left = st->log_rows > UINT_MAX ? UINT_MAX :
+			(unsigned int)st->log_rows;
 	return rc;
 }

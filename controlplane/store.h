@@ -17,8 +17,15 @@
  *  - a device names an existing endpoint: device put -> -ENOENT otherwise;
  *    deleting an endpoint that devices still use -> -EBUSY;
  *  - a member belongs to an existing group: member put -> -ENOENT
- *    otherwise; deleting a group deletes its members.
+ *    otherwise; deleting a group deletes its members (those of the member
+ *    log too, below, where store.c checks the group itself).
  * Subscriptions and sequence marks are independent rows.
+ *
+ * Members are log-structured: a member put or del appends to a log, which
+ * mr_store_compact() merges into the member table later, in key order
+ * (store.c tells why). This changes no guarantee above: a committed change
+ * is durable once it is in the log, and load and export see the current
+ * state whatever the log still holds.
  *
  * Order: 64-bit ids sort as unsigned numbers everywhere (load and export).
  *
@@ -39,7 +46,7 @@
 
 #include "api.h"
 
-#define MR_STORE_SCHEMA_VERSION	1	/* PRAGMA user_version */
+#define MR_STORE_SCHEMA_VERSION	2	/* PRAGMA user_version; 2: member_log */
 #define MR_STORE_DB_NAME	"state.db"
 #define MR_STORE_LOCK_NAME	"mrelayd.lock"
 
@@ -53,7 +60,10 @@ struct mr_store;
  * store: a second mrelayd (or a second open in this process) on the same
  * dir fails with errno EBUSY.
  * An existing state.db is integrity-checked (PRAGMA quick_check, O(size)),
- * its schema version checked and migrated forward if older.
+ * its schema version checked and migrated forward if older, and its member
+ * log merged whole (as mr_store_compact(), until nothing is left: the
+ * changes a crash left in the log are in the member table when open
+ * returns).
  * Returns the store, or NULL with errno set and a one-line message for the
  * operator in err (naming the file, what is wrong, what to do):
  *   EBUSY     another process holds the lock;
@@ -65,7 +75,8 @@ struct mr_store;
 struct mr_store *
 mr_store_open(const char *dir, char *err, size_t errlen);
 
-/* Roll back any open transaction, close the database, release the lock. */
+/* Roll back any open transaction, give the file's free pages back (best
+ * effort), close the database, release the lock. */
 void
 mr_store_close(struct mr_store *st);
 
@@ -115,11 +126,32 @@ mr_store_group_put(struct mr_store *st, const struct mr_api_group *grp);
 /* Deletes the group and all its members (sequence marks stay). */
 int
 mr_store_group_del(struct mr_store *st, uint64_t id);
-/* (group, user): add or change role; -ENOENT if the group does not exist. */
+/* (group, user): add or change role; -ENOENT if the group does not exist.
+ * Both append one row to the member log (see mr_store_compact()). */
 int
 mr_store_member_put(struct mr_store *st, const struct mr_api_member *mem);
 int
 mr_store_member_del(struct mr_store *st, uint64_t group, uint64_t user);
+
+/*
+ * Merge the oldest max_rows changes of the member log into the member
+ * table, in one durable transaction of its own, and drop them from the
+ * log. For mrelayd to call between control requests: the time is bounded
+ * by max_rows (O(max_rows log max_rows) plus the member table pages those
+ * changes fall on; docs/performance.md has figures), and merging more rows
+ * a call costs less per row. Must be called outside a transaction
+ * (-EBUSY). *left (if not NULL) gets the number of changes still in the
+ * log; max_rows 0 only reports it (also inside a transaction, counting
+ * its changes). Until merged, each (group, user) with changes in the log
+ * costs 50-130 bytes of memory here (an index of the log, store.c), so
+ * call it often enough to keep the log small, e.g. whenever *left was
+ * not 0, not only when idle.
+ * Returns 0 or -errno (after -EIO the store refuses writes, as after a
+ * failed commit).
+ */
+int
+mr_store_compact(struct mr_store *st, unsigned int max_rows,
+		 unsigned int *left);
 /* (pattern, user, device): adding an existing sub is a no-op, 0. */
 int
 mr_store_sub_add(struct mr_store *st, const struct mr_api_sub *sub);
@@ -159,6 +191,8 @@ struct mr_store_visitor {
  * nmembers and next_seq zero. Every row is checked with mr_record_check()
  * before it is passed on: a row that fails (hand-edited or corrupt file)
  * stops the load with -EUCLEAN. Inside a transaction, the load sees it.
+ * Members come from the member table and the member log merged. Callbacks
+ * must not call functions of this store.
  * Returns 0, a callback's negative return, or -errno.
  */
 int

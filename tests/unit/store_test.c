@@ -6,11 +6,20 @@
  * rollback leaves nothing, damaged files are refused with a message that
  * names them, the state directory is locked, and export pages add up to
  * the whole state in the JSON lines format that records.c reads back.
+ * The member log (schema 2): random puts, dels, group deletes and
+ * rollbacks interleaved with compaction at random chunk sizes give the
+ * same load and export as a model; group delete with pending log rows;
+ * reopen with a non-empty log, after a clean close or kill -9; migration
+ * of a version 1 database; no free pages at rest, and a refused file left
+ * as it was; kill -9 at random moments of opens, spread batches and
+ * compactions loses nothing acknowledged and leaves no partial batch.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -720,6 +730,8 @@ export_all(struct mr_store *st, size_t room, size_t *len, unsigned *pages,
 						 &next, &done), 0);
 		if (!done)
 			assert_true(used > 0);
+		/* An export that repeats itself would never end. */
+		assert_true(*pages < 100000);
 		all = realloc(all, total + used + 1);
 		memcpy(all + total, buf, used);
 		total += used;
@@ -828,6 +840,852 @@ test_many_members(void **state)
 	mr_store_close(st);
 }
 
+/* ------------------------------------------------------------ member log */
+
+#define MG	16	/* groups of the model */
+#define MU	48	/* users of the model */
+
+/* What the state should hold: groups, and members by role (-1 absent). */
+struct model {
+	uint8_t group[MG];
+	int8_t role[MG][MU];
+};
+
+static uint64_t
+model_gid(int g)
+{
+	/* Both sides of 2^63, not in index order. */
+	return (g & 1 ? HIGH : 0) | (uint64_t)((g * 7 + 3) % MG + 1);
+}
+
+static uint64_t
+model_uid(int u)
+{
+	return (u % 3 == 0 ? HIGH : 0) | ((uint64_t)u * 7919 + 13);
+}
+
+static void
+model_init(struct model *m)
+{
+	memset(m->group, 0, sizeof(m->group));
+	memset(m->role, -1, sizeof(m->role));
+}
+
+static uint64_t rnd_state;
+
+static uint64_t
+rnd(void)
+{
+	uint64_t x = rnd_state += UINT64_C(0x9e3779b97f4a7c15);
+
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+static int
+mem_cmp(const void *a, const void *b)
+{
+	const struct mr_api_member *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->user < y->user ? -1 : x->user > y->user;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The model's groups and members, in load order; returns the counts. */
+static void
+model_list(const struct model *m, uint64_t *gids, size_t *ng,
+	   struct mr_api_member *mems, size_t *nm)
+{
+	int g, u;
+
+	*ng = *nm = 0;
+	for (g = 0; g < MG; g++) {
+		if (!m->group[g])
+			continue;
+		gids[(*ng)++] = model_gid(g);
+		for (u = 0; u < MU; u++)
+			if (m->role[g][u] >= 0)
+				mems[(*nm)++] = mem(model_gid(g), model_uid(u),
+						    (uint8_t)m->role[g][u]);
+	}
+	qsort(gids, *ng, sizeof(*gids), u64_cmp);
+	qsort(mems, *nm, sizeof(*mems), mem_cmp);
+}
+
+/* Groups and members of n records (load or parsed export) == model. */
+static void
+model_match(const struct model *m, const struct mr_record *rec, size_t n,
+	    const char *how)
+{
+	static struct mr_api_member want[MG * MU];
+	uint64_t gids[MG];
+	size_t ng, nm, gi = 0, mi = 0, i;
+
+	model_list(m, gids, &ng, want, &nm);
+	for (i = 0; i < n; i++) {
+		if (rec[i].kind == MR_REC_GROUP) {
+			if (gi >= ng || rec[i].u.grp.id != gids[gi])
+				fail_msg("%s: group #%zu is %" PRIu64, how, gi,
+					 rec[i].u.grp.id);
+			gi++;
+		} else if (rec[i].kind == MR_REC_MEMBER) {
+			if (mi >= nm || memcmp(&rec[i].u.mem, &want[mi],
+					       sizeof(want[mi])) != 0)
+				fail_msg("%s: member #%zu of %zu is (%" PRIu64
+					 ", %" PRIu64 ", %u), want (%" PRIu64
+					 ", %" PRIu64 ", %u)", how, mi, nm,
+					 rec[i].u.mem.group, rec[i].u.mem.user,
+					 rec[i].u.mem.role,
+					 mi < nm ? want[mi].group : 0,
+					 mi < nm ? want[mi].user : 0,
+					 mi < nm ? want[mi].role : 0);
+			mi++;
+		}
+	}
+	if (gi != ng || mi != nm)
+		fail_msg("%s: %zu groups, %zu members; want %zu, %zu", how,
+			 gi, mi, ng, nm);
+}
+
+/*
+ * A page from a member cursor the store does not remember (no page of the
+ * last export ended there): it skips by ordinal, over the merged rows.
+ */
+static void
+model_export_skip(struct mr_store *st, const struct model *m)
+{
+	static struct mr_api_member want[MG * MU];
+	char *buf = malloc(1 << 20), *line, *save, err[256];
+	uint64_t gids[MG], next;
+	size_t ng, nm, k, used;
+	struct mr_record r;
+	int done;
+
+	assert_non_null(buf);
+	model_list(m, gids, &ng, want, &nm);
+	if (nm > 40) {
+		/* The last pages (and slots) of the export are near the end. */
+		k = nm / 3;
+		assert_int_equal(mr_store_export(st, ((uint64_t)(MR_REC_MEMBER -
+			1) << 56) | k, buf, (1 << 20) - 1, &used, &next,
+			&done), 0);
+		assert_int_equal(done, 1);
+		buf[used] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save), k++) {
+			if (mr_record_parse(line, &r, err, sizeof(err)) != 0)
+				fail_msg("%s: %s", line, err);
+			assert_int_equal(r.kind, MR_REC_MEMBER);
+			assert_true(k < nm);
+			assert_memory_equal(&r.u.mem, &want[k],
+					    sizeof(want[k]));
+		}
+		assert_int_equal(k, nm);
+	}
+	free(buf);
+}
+
+static void
+model_check(struct mr_store *st, const struct model *m, int with_export)
+{
+	struct seen s = {0};
+	char *text, *line, *save, err[256];
+	struct mr_record *rec = NULL;
+	size_t len, n = 0;
+	unsigned pages;
+
+	load(st, &s);
+	model_match(m, s.rec, s.n, "load");
+	free(s.rec);
+	if (!with_export)
+		return;
+	/* Small pages: many resume by key, across log changes. */
+	text = export_all(st, 300, &len, &pages, 0, NULL, &st);
+	rec = calloc(MG * MU + MG + 64, sizeof(*rec));
+	assert_non_null(rec);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		assert_true(n < MG * MU + MG + 64);
+		if (mr_record_parse(line, &rec[n], err, sizeof(err)) != 0)
+			fail_msg("%s: %s", line, err);
+		n++;
+	}
+	model_match(m, rec, n, "export");
+	free(rec);
+	free(text);
+	model_export_skip(st, m);
+}
+
+/* Rows in member_log, read by a second connection (committed state). */
+static long
+log_rows(struct env *e)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	long n = -1;
+
+	assert_int_equal(sqlite3_open_v2(e->db, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+					    "member_log", -1, &s, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static unsigned int
+left_of(struct mr_store *st)
+{
+	unsigned int left = 12345;
+
+	assert_int_equal(mr_store_compact(st, 0, &left), 0);
+	return left;
+}
+
+/* One random change to the store and, if it is accepted, to the model. */
+static void
+model_step(struct mr_store *st, struct model *m)
+{
+	int g = (int)(rnd() % MG), u = (int)(rnd() % MU);
+	uint64_t r = rnd() % 100;
+	struct mr_api_member mb;
+	struct mr_api_group gr;
+
+	if (r < 55) {
+		mb = mem(model_gid(g), model_uid(u), (uint8_t)(rnd() % 3));
+		assert_int_equal(mr_store_member_put(st, &mb),
+				 m->group[g] ? 0 : -ENOENT);
+		if (m->group[g])
+			m->role[g][u] = (int8_t)mb.role;
+	} else if (r < 90) {
+		assert_int_equal(mr_store_member_del(st, model_gid(g),
+						     model_uid(u)),
+				 m->role[g][u] >= 0 ? 0 : -ENOENT);
+		m->role[g][u] = -1;
+	} else if (r < 95) {
+		assert_int_equal(mr_store_group_del(st, model_gid(g)),
+				 m->group[g] ? 0 : -ENOENT);
+		m->group[g] = 0;
+		memset(m->role[g], -1, sizeof(m->role[g]));
+	} else {
+		gr = grp(model_gid(g), (uint8_t)(rnd() % 2), 0);
+		assert_int_equal(mr_store_group_put(st, &gr), 0);
+		m->group[g] = 1;
+	}
+}
+
+static void
+test_log_model(void **state)
+{
+	static const unsigned int chunk[] = {1, 2, 3, 17, 100, 1000, 100000};
+	struct env *e = *state;
+	struct mr_store *st = open_ok(e);
+	struct model m, saved;
+	unsigned int left, i, step, txn = 0;
+	int g;
+
+	rnd_state = 42;
+	model_init(&m);
+	for (g = 0; g < MG - 2; g++) {
+		struct mr_api_group gr = grp(model_gid(g), 0, 0);
+
+		assert_int_equal(mr_store_group_put(st, &gr), 0);
+		m.group[g] = 1;
+	}
+	for (step = 0; step < 30000; step++) {
+		if (txn == 0 && rnd() % 40 == 0) {
+			/* A transaction of 1..200 changes. */
+			assert_int_equal(mr_store_begin(st), 0);
+			saved = m;
+			txn = 1 + (unsigned int)(rnd() % 200);
+		}
+		model_step(st, &m);
+		if (txn > 0 && --txn == 0) {
+			if (rnd() % 4 == 0) {
+				/* The load inside sees it, then it is gone. */
+				model_check(st, &m, 0);
+				assert_int_equal(mr_store_rollback(st), 0);
+				m = saved;
+			} else {
+				assert_int_equal(mr_store_commit(st), 0);
+			}
+		}
+		if (txn > 0) {
+			assert_int_equal(mr_store_compact(st, 10, &left),
+					 -EBUSY);
+		} else if (rnd() % 25 == 0) {
+			i = (unsigned int)(rnd() % (sizeof(chunk) /
+						    sizeof(chunk[0])));
+			assert_int_equal(mr_store_compact(st, chunk[i],
+							  &left), 0);
+			assert_int_equal(left, log_rows(e));
+		}
+		if (step % 997 == 0)
+			model_check(st, &m, step % (3 * 997) == 0);
+		if (txn == 0 && step % 7919 == 7918) {
+			mr_store_close(st);
+			st = open_ok(e);
+			assert_int_equal(left_of(st), 0);
+			model_check(st, &m, 0);
+		}
+	}
+	if (txn > 0)
+		assert_int_equal(mr_store_commit(st), 0);
+	model_check(st, &m, 1);
+	/* Merge everything in small steps: the state never changes. */
+	while (left_of(st) > 0) {
+		assert_int_equal(mr_store_compact(st, 333, &left), 0);
+		model_check(st, &m, 0);
+	}
+	assert_int_equal(log_rows(e), 0);
+	model_check(st, &m, 1);
+	mr_store_close(st);
+	st = open_ok(e);
+	model_check(st, &m, 1);
+	mr_store_close(st);
+}
+
+static void
+test_group_del_pending(void **state)
+{
+	struct env *e = *state;
+	struct mr_store *st = open_ok(e);
+	struct mr_api_group g5 = grp(5, 0, 0), g6 = grp(HIGH | 6, 1, 0);
+	struct seen s = {0}, before = {0};
+	unsigned int left, left6;
+	struct mr_api_member mb;
+	size_t i, n5;
+	uint64_t u;
+	int pass;
+
+	assert_int_equal(mr_store_group_put(st, &g5), 0);
+	assert_int_equal(mr_store_group_put(st, &g6), 0);
+	assert_int_equal(mr_store_begin(st), 0);
+	for (u = 1; u <= 100; u++) {
+		mb = mem(5, u, MR_ROLE_MEMBER);
+		assert_int_equal(mr_store_member_put(st, &mb), 0);
+	}
+	assert_int_equal(mr_store_commit(st), 0);
+	assert_int_equal(mr_store_compact(st, 1000, &left), 0);
+	assert_int_equal(left, 0);
+	/* Pending for group 5: role changes, deletes, adds; 6 has some. */
+	assert_int_equal(mr_store_begin(st), 0);
+	for (u = 1; u <= 50; u++) {
+		mb = mem(5, u, MR_ROLE_ADMIN);
+		assert_int_equal(mr_store_member_put(st, &mb), 0);
+	}
+	for (u = 51; u <= 60; u++)
+		assert_int_equal(mr_store_member_del(st, 5, u), 0);
+	for (u = 101; u <= 120; u++) {
+		mb = mem(5, u, MR_ROLE_READONLY);
+		assert_int_equal(mr_store_member_put(st, &mb), 0);
+	}
+	for (u = 1; u <= 7; u++) {
+		mb = mem(HIGH | 6, u, MR_ROLE_MEMBER);
+		assert_int_equal(mr_store_member_put(st, &mb), 0);
+	}
+	assert_int_equal(mr_store_member_del(st, HIGH | 6, 3), 0);
+	assert_int_equal(mr_store_commit(st), 0);
+	left = left_of(st);
+	assert_int_equal(left, 50 + 10 + 20 + 7 + 1);
+	assert_int_equal(log_rows(e), left);
+	load(st, &before);
+	n5 = 0;
+	for (i = 0; i < before.n; i++)
+		n5 += before.rec[i].kind == MR_REC_MEMBER &&
+		      before.rec[i].u.mem.group == 5;
+	assert_int_equal(n5, 110);
+
+	/* Deleted inside a transaction, then rolled back: all back. */
+	assert_int_equal(mr_store_begin(st), 0);
+	assert_int_equal(mr_store_group_del(st, 5), 0);
+	assert_int_equal(left_of(st), 8);
+	load(st, &s);
+	for (i = 0; i < s.n; i++)
+		assert_false(s.rec[i].kind == MR_REC_MEMBER &&
+			     s.rec[i].u.mem.group == 5);
+	assert_int_equal(mr_store_member_del(st, 5, 1), -ENOENT);
+	mb = mem(5, 1, MR_ROLE_MEMBER);
+	assert_int_equal(mr_store_member_put(st, &mb), -ENOENT);
+	assert_int_equal(mr_store_rollback(st), 0);
+	assert_int_equal(left_of(st), left);
+	load(st, &s);
+	assert_int_equal(s.n, before.n);
+	assert_memory_equal(s.rec, before.rec, s.n * sizeof(*s.rec));
+
+	/* For real: the log keeps only group 6's rows. */
+	assert_int_equal(mr_store_group_del(st, 5), 0);
+	left6 = left_of(st);
+	assert_int_equal(left6, 8);
+	assert_int_equal(log_rows(e), 8);
+	assert_int_equal(mr_store_member_del(st, 5, 1), -ENOENT);
+	assert_int_equal(mr_store_group_del(st, 5), -ENOENT);
+	/* Merging what is left does not bring group 5 back... */
+	assert_int_equal(mr_store_compact(st, 100, &left), 0);
+	assert_int_equal(left, 0);
+	/* ...nor does re-creating it. */
+	assert_int_equal(mr_store_group_put(st, &g5), 0);
+	mb = mem(5, 1000, MR_ROLE_ADMIN);
+	assert_int_equal(mr_store_member_put(st, &mb), 0);
+	for (pass = 0; pass < 2; pass++) {
+		load(st, &s);
+		n5 = 0;
+		for (i = 0; i < s.n; i++) {
+			if (s.rec[i].kind != MR_REC_MEMBER)
+				continue;
+			if (s.rec[i].u.mem.group == 5) {
+				assert_memory_equal(&s.rec[i].u.mem, &mb,
+						    sizeof(mb));
+				n5++;
+			} else {
+				assert_true(s.rec[i].u.mem.group == (HIGH | 6));
+				assert_true(s.rec[i].u.mem.user != 3);
+			}
+		}
+		assert_int_equal(n5, 1);
+		assert_int_equal(s.n, 2 + 1 + 6);
+		mr_store_close(st);
+		st = open_ok(e);
+	}
+	free(s.rec);
+	free(before.rec);
+	mr_store_close(st);
+}
+
+static void
+test_reopen_pending(void **state)
+{
+	struct env *e = *state;
+	struct mr_store *st = open_ok(e);
+	struct seen s = {0};
+	struct fixture f;
+	struct model m;
+	pid_t pid;
+	int status, g, u, i;
+
+	/* Clean close with the fixture's members only in the log. */
+	fixture_init(&f);
+	assert_int_equal(mr_store_begin(st), 0);
+	fixture_put(st, &f);
+	assert_int_equal(mr_store_commit(st), 0);
+	assert_int_equal(mr_store_member_del(st, 5, HIGH), 0);
+	assert_int_equal(mr_store_member_put(st, &f.mem[1]), 0);
+	assert_int_equal(left_of(st), 6);
+	mr_store_close(st);
+	assert_int_equal(log_rows(e), 6);
+	st = open_ok(e);
+	assert_int_equal(left_of(st), 0);
+	load(st, &s);
+	fixture_expect(&s, &f);
+	mr_store_close(st);
+	assert_int_equal(log_rows(e), 0);
+
+	/* kill -9 with the log full: committed changes only in the WAL. */
+	teardown(state);
+	setup(state);
+	e = *state;
+	rnd_state = 7;
+	model_init(&m);
+	st = open_ok(e);
+	for (g = 0; g < MG; g++) {
+		struct mr_api_group gr = grp(model_gid(g), 0, 0);
+
+		assert_int_equal(mr_store_group_put(st, &gr), 0);
+		m.group[g] = 1;
+	}
+	mr_store_close(st);
+	/* The child's changes, replayed on the model by the parent. */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		st = mr_store_open(e->dir, NULL, 0);
+		if (st == NULL)
+			_exit(2);
+		for (i = 0; i < 20; i++) {
+			if (mr_store_begin(st) < 0)
+				_exit(2);
+			for (g = 0; g < 200; g++) {
+				struct mr_api_member mb;
+
+				mb.group = model_gid((int)(rnd() % MG));
+				mb.user = model_uid((int)(rnd() % MU));
+				mb = mem(mb.group, mb.user,
+					 (uint8_t)(rnd() % 3));
+				if (mr_store_member_put(st, &mb) < 0)
+					_exit(2);
+			}
+			if (mr_store_commit(st) < 0)
+				_exit(2);
+			if (i == 9 && mr_store_compact(st, 1000, NULL) < 0)
+				_exit(2);
+		}
+		raise(SIGKILL);
+		_exit(3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (i = 0; i < 20 * 200; i++) {
+		g = (int)(rnd() % MG);
+		u = (int)(rnd() % MU);
+		m.role[g][u] = (int8_t)(rnd() % 3);
+	}
+	/* 2000 rows, 1000 merged, 2000 more. */
+	assert_int_equal(log_rows(e), 3000);
+	st = open_ok(e);
+	assert_int_equal(left_of(st), 0);
+	model_check(st, &m, 1);
+	free(s.rec);
+	mr_store_close(st);
+}
+
+static void
+test_migrate_v1(void **state)
+{
+	struct env *e = *state;
+	struct mr_store *st = open_ok(e);
+	struct mr_api_member mb;
+	char txt[64];
+	struct seen s = {0};
+	struct fixture f;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	fixture_init(&f);
+	fixture_put(st, &f);
+	assert_int_equal(mr_store_compact(st, 1000, NULL), 0);
+	assert_int_equal(left_of(st), 0);
+	mr_store_close(st);
+	/* Version 1 was version 2 without member_log. */
+	sql(e->db, "DROP TABLE member_log; PRAGMA user_version = 1");
+
+	st = open_ok(e);
+	load(st, &s);
+	fixture_expect(&s, &f);
+	/* The log works: a change, a reopen, the change is there. */
+	assert_int_equal(mr_store_member_del(st, BIG, 0), 0);
+	mb = f.mem[0];
+	mb.role = MR_ROLE_READONLY;
+	assert_int_equal(mr_store_member_put(st, &mb), 0);
+	mr_store_close(st);
+
+	assert_int_equal(sqlite3_open(e->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(txt, sizeof(txt), "%s", sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_string_equal(txt, "2");
+	assert_int_equal(log_rows(e), 2);
+
+	st = open_ok(e);
+	load(st, &s);
+	assert_int_equal(s.n, 14 - 1);
+	expect(&s, 7, MR_REC_MEMBER, &mb, sizeof(mb));
+	expect(&s, 9, MR_REC_MEMBER, &f.mem[3], sizeof(f.mem[3]));
+	free(s.rec);
+	mr_store_close(st);
+}
+
+/* PRAGMA q of the file, by a second connection, as a number. */
+static long
+pragma_of(struct env *e, const char *q)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	long n = -1;
+
+	assert_int_equal(sqlite3_open_v2(e->db, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static char *
+read_all(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	int fd;
+
+	assert_int_equal(stat(path, &sb), 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	assert_non_null(buf);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, (size_t)sb.st_size), sb.st_size);
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return buf;
+}
+
+/*
+ * Compaction frees the log's pages; a file at rest (after close, or after
+ * a crash and the next open) holds none, so quick_check sees every page.
+ * A file that open refuses is left byte for byte as it was.
+ */
+static void
+test_free_pages(void **state)
+{
+	struct env *e = *state;
+	struct mr_store *st = open_ok(e);
+	char *before, *after, wal[320];
+	size_t n1, n2;
+	struct model m;
+	int status, i;
+	pid_t pid;
+
+	assert_int_equal(pragma_of(e, "PRAGMA auto_vacuum"), 2);
+	rnd_state = 11;
+	model_init(&m);
+	for (i = 0; i < 20000; i++)
+		model_step(st, &m);
+	assert_int_equal(mr_store_compact(st, 5000, NULL), 0);
+	mr_store_close(st);
+	assert_int_equal(pragma_of(e, "PRAGMA freelist_count"), 0);
+
+	/* A crash right after a compaction leaves free pages... */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		st = mr_store_open(e->dir, NULL, 0);
+		if (st == NULL || mr_store_begin(st) < 0)
+			_exit(2);
+		for (i = 0; i < MG * MU; i++) {
+			struct mr_api_member mb = mem(model_gid(i / MU),
+				model_uid(i % MU), (uint8_t)(i % 3));
+
+			if (m.group[i / MU] && mr_store_member_put(st, &mb) < 0)
+				_exit(2);
+		}
+		if (mr_store_commit(st) < 0 ||
+		    mr_store_compact(st, 100000, NULL) < 0)
+			_exit(2);
+		raise(SIGKILL);
+		_exit(3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (i = 0; i < MG * MU; i++)
+		if (m.group[i / MU])
+			m.role[i / MU][i % MU] = (int8_t)(i % 3);
+	assert_true(pragma_of(e, "PRAGMA freelist_count") > 0);
+
+	/* ...which a refused open does not touch (nor the WAL)... */
+	sql(e->db, "PRAGMA user_version = 99");
+	before = read_all(e->db, &n1);
+	snprintf(wal, sizeof(wal), "%s-wal", e->db);
+	assert_int_equal(access(wal, F_OK), -1);
+	open_fails(e, ENOTSUP, "newer mrelayd");
+	after = read_all(e->db, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	assert_true(pragma_of(e, "PRAGMA freelist_count") > 0);
+	free(before);
+	free(after);
+
+	/* ...and the next open gives back. */
+	sql(e->db, "PRAGMA user_version = 2");
+	st = open_ok(e);
+	assert_int_equal(pragma_of(e, "PRAGMA freelist_count"), 0);
+	model_check(st, &m, 1);
+	mr_store_close(st);
+	assert_int_equal(pragma_of(e, "PRAGMA freelist_count"), 0);
+}
+
+/*
+ * kill -9 while a child opens the store (merging the log the previous
+ * child left), or commits batches of changes spread over every group,
+ * deletes and re-creates groups, and compacts between batches. Each batch
+ * also writes its number as seq mark (0, 0, 0). After each kill, a copy
+ * of the files (what a crash leaves: state.db and its WAL) opens, its mark
+ * is the last acknowledged batch or the next, and its groups and members
+ * are the model's after that batch. The original is left as it was for
+ * the next child, log and all.
+ */
+#define CRASH_BATCH	300
+
+static void
+crash_batch(struct mr_store *st, struct model *m, uint64_t b)
+{
+	uint64_t saved = rnd_state;
+	struct mr_api_member mb;
+	struct mr_api_group gr;
+	int i, g, u, rc;
+
+	rnd_state = b * UINT64_C(0x2545f4914f6cdd1d);
+	if (st != NULL && mr_store_begin(st) < 0)
+		_exit(4);
+	for (i = 0; i < CRASH_BATCH; i++) {
+		g = (int)(rnd() % MG);
+		u = (int)(rnd() % MU);
+		if (!m->group[g]) {
+			gr = grp(model_gid(g), 0, 0);
+			rc = st != NULL ? mr_store_group_put(st, &gr) : 0;
+			m->group[g] = 1;
+		} else if (i == 0 && b % 5 == 0) {
+			rc = st != NULL ? mr_store_group_del(st,
+							     model_gid(g)) : 0;
+			m->group[g] = 0;
+			memset(m->role[g], -1, sizeof(m->role[g]));
+		} else if (m->role[g][u] >= 0 && rnd() % 3 == 0) {
+			rc = st != NULL ? mr_store_member_del(st, model_gid(g),
+							      model_uid(u)) : 0;
+			m->role[g][u] = -1;
+		} else {
+			mb = mem(model_gid(g), model_uid(u),
+				 (uint8_t)(rnd() % 3));
+			rc = st != NULL ? mr_store_member_put(st, &mb) : 0;
+			m->role[g][u] = (int8_t)mb.role;
+		}
+		if (rc < 0)
+			_exit(4);
+	}
+	if (st != NULL && (mr_store_seq_put(st, 0, 0, 0, b) < 0 ||
+			   mr_store_commit(st) < 0))
+		_exit(4);
+	rnd_state = saved;
+}
+
+static int
+crash_mark(void *arg, uint32_t kind, uint64_t a, uint64_t b, uint64_t hwm)
+{
+	if (kind == 0 && a == 0 && b == 0)
+		*(uint64_t *)arg = hwm;
+	return 0;
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	in = open(from, O_RDONLY);
+	if (in < 0) {
+		assert_int_equal(errno, ENOENT);
+		return;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+}
+
+static void
+test_crash_spread(void **state)
+{
+	static const unsigned int chunk[] = {50, 700, 5000};
+	const struct mr_store_visitor marks = {.seq = crash_mark};
+	struct env *e = *state, copy;
+	uint64_t last = 0, b, mark, acked;
+	int it, fds[2], status, opened, in_open = 0, merged = 0;
+	char from[400], to[400];
+	struct mr_store *st;
+	long pending = 0;
+	struct model m;
+	pid_t pid;
+
+	model_init(&m);
+	srand(1234);
+	snprintf(copy.dir, sizeof(copy.dir), "%.240s.copy", e->dir);
+	snprintf(copy.db, sizeof(copy.db), "%s/state.db", copy.dir);
+	for (it = 0; it < 24; it++) {
+		assert_int_equal(pipe(fds), 0);
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			st = mr_store_open(e->dir, NULL, 0);
+			if (st == NULL)
+				_exit(2);
+			b = 0;	/* "opened" */
+			if (write(fds[1], &b, sizeof(b)) != sizeof(b))
+				_exit(2);
+			rnd_state = (uint64_t)getpid();
+			for (b = last + 1;; b++) {
+				crash_batch(st, &m, b);
+				if (write(fds[1], &b, sizeof(b)) != sizeof(b))
+					_exit(2);
+				if (rnd() % 4 == 0 &&
+				    mr_store_compact(st, chunk[rnd() % 3],
+						     NULL) < 0)
+					_exit(5);
+			}
+		}
+		close(fds[1]);
+		/* 1 in 3: while it opens (quick_check, merging the log). */
+		usleep((useconds_t)(it % 3 == 1 ? rand() % 3000 :
+				    5000 + rand() % 60000));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFSIGNALED(status))
+			fail_msg("child exited with %d", WEXITSTATUS(status));
+		acked = last;
+		opened = 0;
+		while (read(fds[0], &b, sizeof(b)) == sizeof(b)) {
+			if (b == 0)
+				opened = 1;
+			else
+				acked = b;
+		}
+		close(fds[0]);
+		in_open += !opened && pending > 0;
+
+		/* Check a copy; the next child gets the original. */
+		mkdir(copy.dir, 0750);
+		copy_file(e->db, copy.db);
+		snprintf(from, sizeof(from), "%s-wal", e->db);
+		snprintf(to, sizeof(to), "%s-wal", copy.db);
+		copy_file(from, to);
+		/* Killed in open, after it merged (some of) the log. */
+		merged += !opened && log_rows(e) < pending;
+		pending = log_rows(e);
+		st = open_ok(&copy);
+		mark = 0;
+		assert_int_equal(mr_store_load(st, &marks, &mark), 0);
+		if (mark < acked || mark > acked + 1)
+			fail_msg("kill %d: batch %" PRIu64 " in the store, %"
+				 PRIu64 " acknowledged", it, mark, acked);
+		for (b = last + 1; b <= mark; b++)
+			crash_batch(NULL, &m, b);
+		model_check(st, &m, 0);
+		mr_store_close(st);
+		nftw(copy.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+		last = mark;
+	}
+	print_message("store_test: %d kills (%d while opening over a "
+		      "non-empty log, %d of them after merging it), %" PRIu64
+		      " batches of %d changes\n", it, in_open, merged, last,
+		      CRASH_BATCH);
+	assert_true(last > 0);
+	assert_true(in_open > 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -850,6 +1708,12 @@ main(void)
 		T(test_lock),
 		T(test_export),
 		T(test_many_members),
+		T(test_log_model),
+		T(test_group_del_pending),
+		T(test_reopen_pending),
+		T(test_migrate_v1),
+		T(test_free_pages),
+		T(test_crash_spread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
