@@ -84,23 +84,11 @@ static RTE_DEFINE_PER_LCORE(uint64_t, tmpl_serial);
 static uint32_t
 payload_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
-	const struct rte_mbuf *seg = m;
-	uint32_t sum = 0, done = 0, n, part;
+	uint16_t cs = 0;
 
-	while (seg != NULL && off >= seg->data_len) {
-		off -= seg->data_len;
-		seg = seg->next;
-	}
-	for (; seg != NULL && done < len; seg = seg->next, off = 0) {
-		n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
-		part = __rte_raw_cksum_reduce(__rte_raw_cksum(
-			rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n, 0));
-		if (done & 1)
-			part = rte_bswap16((uint16_t)part);
-		sum += part;
-		done += n;
-	}
-	return sum;
+	/* the parser proved the slice is inside the packet */
+	mr_raw_cksum_chain(m, off, len, &cs);
+	return cs;
 }
 
 void

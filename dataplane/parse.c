@@ -307,9 +307,9 @@ mr_parse_l2l4(const struct rte_mbuf *m, const struct mr_parse_cfg *cfg,
  * chain with an odd-length segment gets a wrong sum: reduce first, then swap.
  * Returns -1 if the range is not inside the packet.
  */
-static int
-raw_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len,
-		uint16_t *cksum)
+int
+mr_raw_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len,
+		   uint16_t *cksum)
 {
 	const struct rte_mbuf *seg;
 	uint32_t sum = 0, done = 0, n, part;
@@ -354,7 +354,7 @@ mr_udp_csum_ok(const struct rte_mbuf *m, const struct mr_pkt_info *pi)
 	}
 	sum = __rte_raw_cksum(proto, 2, sum);
 	sum = __rte_raw_cksum(&len16, 2, sum);
-	if (raw_cksum_chain(m, pi->l4_off, pi->l4_len, &cs) != 0)
+	if (mr_raw_cksum_chain(m, pi->l4_off, pi->l4_len, &cs) != 0)
 		return 0;
 	sum += cs;
 	return __rte_raw_cksum_reduce(sum) == 0xffff;

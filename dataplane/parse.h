@@ -83,6 +83,14 @@ enum mr_pkt_class mr_parse_l2l4(const struct rte_mbuf *m,
 				struct mr_pkt_info *pi, unsigned int *reason);
 
 /*
+ * Raw one's-complement sum (reduced, not inverted) of len bytes at off over
+ * a segment chain, right for segments of odd length (DPDK 22.11's
+ * rte_raw_cksum_mbuf() is not). 0, or -1 if the range is not in the packet.
+ */
+int mr_raw_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len,
+		       uint16_t *cksum);
+
+/*
  * Software check of the UDP checksum of a packet that mr_parse_l2l4()
  * classified as MR_PKT_UDP. Returns 1 if it is right, 0 if not.
  */
