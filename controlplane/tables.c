@@ -430,15 +430,26 @@ u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Distinct values among ids[0..n) (sorted in place). */
+/*
+ * Distinct values among ids[0..n) (sorted in place); *longest, if not
+ * NULL, gets the most times one value occurs.
+ */
 static uint64_t
-count_distinct(uint64_t *ids, uint64_t n)
+count_distinct(uint64_t *ids, uint64_t n, uint64_t *longest)
 {
-	uint64_t i, k = 0;
+	uint64_t i, k = 0, run = 0, max = 0;
 
 	qsort(ids, n, sizeof(*ids), u64_cmp);
-	for (i = 0; i < n; i++)
-		k += i == 0 || ids[i] != ids[i - 1];
+	for (i = 0; i < n; i++) {
+		if (i == 0 || ids[i] != ids[i - 1]) {
+			k++;
+			run = 0;
+		}
+		run++;
+		max = RTE_MAX(max, run);
+	}
+	if (longest != NULL)
+		*longest = max;
 	return k;
 }
 
@@ -471,9 +482,16 @@ mr_tables_device_check(const struct mr_tables *t,
 			 t->devs[u]->n >= t->cfg.max_devices_per_user)
 			ret = refuse(t, -ENOSPC, "limits.max_devices_per_user");
 	}
-	if (ret == 0 && (uint64_t)rte_hash_count(t->users) +
-	    count_distinct(nu, newu) > t->cfg.max_users)
-		ret = refuse(t, -ENOSPC, "limits.max_users");
+	if (ret == 0) {
+		uint64_t most, users = count_distinct(nu, newu, &most);
+
+		/* a new user's devices all come from this batch */
+		if (most > t->cfg.max_devices_per_user)
+			ret = refuse(t, -ENOSPC, "limits.max_devices_per_user");
+		else if ((uint64_t)rte_hash_count(t->users) + users >
+			 t->cfg.max_users)
+			ret = refuse(t, -ENOSPC, "limits.max_users");
+	}
 	free(nu);
 	return ret;
 }
@@ -730,7 +748,7 @@ mr_tables_member_check(const struct mr_tables *t, struct mr_api_member *m,
 			}
 		}
 	}
-	newu = count_distinct(nu, newu);
+	newu = count_distinct(nu, newu, NULL);
 	if (t->nmemberships + added > t->cfg.max_memberships)
 		ret = refuse(t, -ENOSPC, "limits.max_memberships");
 	else if (rte_hash_count(t->users) + newu > t->cfg.max_users)

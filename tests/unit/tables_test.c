@@ -154,6 +154,18 @@ test_endpoints_and_devices(void **state)
 	assert_int_equal(ds->d[1].ep, mr_tables_endpoint_find(t, "gw2"));
 	assert_int_equal(t->ndevices, 3);
 
+	/* a new user with four devices in one batch is over it too */
+	{
+		struct mr_api_device nd[4];
+		unsigned int k;
+
+		for (k = 0; k < 4; k++) {
+			nd[k] = (struct mr_api_device){.user = 77, .device = k};
+			snprintf(nd[k].endpoint, sizeof(nd[k].endpoint), "gw1");
+		}
+		assert_int_equal(mr_tables_device_check(t, nd, 4, 0), -ENOSPC);
+		assert_int_equal(mr_tables_device_check(t, nd, 3, 0), 0);
+	}
 	/* a fourth device is over the per-user limit */
 	dv.device = 10;
 	assert_int_equal(mr_tables_device_check(t, &dv, 1, 0), -ENOSPC);
