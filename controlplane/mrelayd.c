@@ -392,8 +392,9 @@ run(struct mrelayd *d, const char *config)
 		goto out;
 	}
 	CP_LOG(INFO, "restored %u endpoints, %u devices, %u groups, %" PRIu64
-	       " memberships", d->tables->nendpoints, d->tables->ndevices,
-	       d->tables->ngroups, d->tables->nmemberships);
+	       " memberships, %u subscriptions", d->tables->nendpoints,
+	       d->tables->ndevices, d->tables->ngroups,
+	       d->tables->nmemberships, rte_hash_count(d->subs));
 
 	if (mr_seq_start(d, err, sizeof(err)) != 0 ||
 	    setup_relay(d, err, sizeof(err)) != 0 ||

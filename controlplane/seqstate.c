@@ -69,7 +69,7 @@ mr_seq_start(struct mrelayd *d, char *err, size_t errlen)
 
 	if (epoch != 0 && clean != epoch) {
 		floor = RTE_MAX(floor, (epoch + 1) << EPOCH_SHIFT);
-		CP_LOG(WARNING, "the last run (%" PRIu64 ") did not stop "
+		CP_LOG(WARNING, "the last run (run %" PRIu64 ") did not stop "
 		       "cleanly: new sequence numbers start above %" PRIu64,
 		       epoch, floor);
 	}

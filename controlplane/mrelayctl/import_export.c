@@ -202,7 +202,8 @@ import(struct ctx *ctx, int argc, char **argv)
 	}
 	rc = import_pass(ctx, f, name, 1, &b);
 	if (rc == EXIT_OK)
-		printf("imported %lu records\n", b.done);
+		printf("imported %lu record%s\n", b.done,
+		       b.done == 1 ? "" : "s");
 	else if (rc == EXIT_USAGE && b.done > 0)
 		fprintf(stderr, "mrelayctl: %lu records were imported before that line\n",
 			b.done);

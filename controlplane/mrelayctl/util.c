@@ -103,8 +103,10 @@ ctx_result(struct ctx *ctx, int rc)
 			ctx->sock, strerror(mr_client_error(ctx->client)));
 		return EXIT_UNREACHABLE;
 	}
-	fprintf(stderr, "mrelayctl: %s: refused by mrelayd: %s\n", ctx->what,
-		strerror(-rc));
+	/* ENOSPC is a configured limit, never the disk: say so */
+	fprintf(stderr, "mrelayctl: %s: refused by mrelayd: %s%s\n", ctx->what,
+		strerror(-rc), rc == -ENOSPC ? " (a configured limit was "
+		"reached; mrelayd's log names it)" : "");
 	return EXIT_REFUSED;
 }
 
